@@ -29,3 +29,31 @@ def data_dir() -> Path:
             pytest.fail("QA_TUTORIAL_DATA_DIR does not point at the data mirror, and CI must run real-data tests")
         pytest.skip("no data mirror: set QA_TUTORIAL_DATA_DIR")
     return found
+
+
+# A small, fixed corpus for tokenizers that tests train offline (no data mirror needed).
+CORPUS = [
+    "The Normans were the people who in the 10th and 11th centuries gave their name to Normandy, a region in France.",
+    "Beyoncé Giselle Knowles-Carter (born September 4, 1981) is an American singer, songwriter and actress.",
+    "Super Bowl 50 was an American football game to determine the champion of the National Football League (NFL).",
+    "The Amazon rainforest covers 5,500,000 km2 (2,100,000 sq mi), most of it within Brazil: 60% of the forest.",
+    "Oxygen is a chemical element with symbol O and atomic number 8; it is a highly reactive nonmetal.",
+    "A Universidade de São Paulo é uma universidade pública, mantida pelo Estado de São Paulo desde 1934.",
+    "Question answering systems read a context paragraph and extract the span of text that answers a question.",
+]
+
+
+@pytest.fixture(scope="session")
+def wordpiece_tokenizer():
+    """A cased WordPiece tokenizer (BERT-like, right padding) trained on CORPUS."""
+    from qa_tutorial.models import train_wordpiece_tokenizer
+
+    return train_wordpiece_tokenizer(CORPUS * 3, vocab_size=400)
+
+
+@pytest.fixture(scope="session")
+def bpe_tokenizer():
+    """A byte-level BPE tokenizer (RoBERTa/Longformer-like) trained on CORPUS."""
+    from qa_tutorial.models import train_byte_level_bpe_tokenizer
+
+    return train_byte_level_bpe_tokenizer(CORPUS * 3, vocab_size=400)

@@ -1,0 +1,244 @@
+"""Start/end logits of all features to one answer per example (SQuAD v1.1 and v2.0), vectorised over features.
+
+The rule, for every example:
+
+1. In each of its features, take the ``n_best_size`` highest start logits and end logits. A (start, end) pair is a
+   candidate span when both tokens lie in the context (``offset_mapping`` not ``None``), ``end >= start`` and the
+   span has at most ``max_answer_length`` tokens. Its score is ``start_logit + end_logit``.
+2. Candidates from all the example's windows compete; the best score wins (ties keep the order feature, start
+   rank, end rank). The answer is the context text between the span's character offsets.
+3. SQuAD v2.0: the null score of a feature is the score of the span (CLS, CLS); the example's null score is the
+   **minimum** over its features (the window most confident that an answer exists decides). The answer is ""
+   when ``null_score > best_span_score + null_score_diff_threshold``, or when there is no candidate span.
+
+Instead of a Python double loop of ``n_best_size**2`` iterations per feature, the candidate grid of every feature
+is built at once as arrays of shape (n_features, n_best_size, n_best_size).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+__all__ = ["DecodedPredictions", "decode_predictions", "postprocess_qa_predictions", "context_char_spans"]
+
+
+@dataclass
+class DecodedPredictions:
+    """Everything decoding knows about each example.
+
+    Attributes:
+        predictions: example id -> answer text ("" for no answer).
+        nbest: example id -> list of {"text", "score", "start_logit", "end_logit", "probability", "offsets"}, best
+            first (SQuAD v2.0 lists include the null entry, with text ""); empty unless asked for.
+        null_odds: example id -> null score minus best span score (higher: more likely unanswerable; ``inf``
+            where there is no candidate span). The official v2.0 scorer accepts these as ``na_probs``.
+    """
+
+    predictions: dict[str, str]
+    nbest: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    null_odds: dict[str, float] = field(default_factory=dict)
+
+
+def _column(table: Any, name: str) -> Any:
+    """A column of a ``datasets.Dataset`` (indices and format respected) or of a dict of lists."""
+    if hasattr(table, "with_format"):
+        return table.with_format("arrow")[name]
+    return table[name]
+
+
+def context_char_spans(offset_mapping: Any, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """Character start/end of every token, -1 where the token is outside the context or past the feature's end.
+
+    Args:
+        offset_mapping: per feature, per token ``[start, end]`` or ``None`` (lists, or a pyarrow array).
+        seq_len: width of the logits (positions past a feature's own length are marked -1).
+
+    Returns:
+        ``(char_start, char_end)``, each of shape (n_features, seq_len).
+
+    >>> starts, ends = context_char_spans([[None, [0, 3], [4, 9], None]], 5)
+    >>> starts.tolist(), ends.tolist()
+    ([[-1, 0, 4, -1, -1]], [[-1, 3, 9, -1, -1]])
+    """
+    offsets = offset_mapping
+    if isinstance(offsets, pa.ChunkedArray):
+        offsets = offsets.combine_chunks()
+    if not isinstance(offsets, pa.Array):
+        offsets = pa.array(offsets, type=pa.list_(pa.list_(pa.int64())))
+    lengths = offsets.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)  # (n_features,)
+    if lengths.max(initial=0) > seq_len:
+        raise ValueError(f"offset_mapping has {lengths.max()} tokens but the logits only {seq_len} positions")
+    tokens = offsets.flatten()  # one entry per token; null outside the context
+    valid = tokens.is_valid().to_numpy(zero_copy_only=False)  # (n_tokens,)
+    pairs = tokens.flatten().to_numpy(zero_copy_only=False).reshape(-1, 2)  # (n_valid_tokens, 2)
+    feature = np.repeat(np.arange(len(lengths)), lengths)
+    position = np.arange(len(feature)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    char_start = np.full((len(lengths), seq_len), -1, dtype=np.int64)
+    char_end = np.full((len(lengths), seq_len), -1, dtype=np.int64)
+    char_start[feature[valid], position[valid]] = pairs[:, 0]
+    char_end[feature[valid], position[valid]] = pairs[:, 1]
+    return char_start, char_end
+
+
+def _feature_groups(example_ids: Sequence[Any], feature_example_ids: Sequence[Any]) -> np.ndarray:
+    """Index into ``example_ids`` of each feature's example; every example needs at least one feature."""
+    position = {str(eid): k for k, eid in enumerate(example_ids)}
+    if len(position) != len(example_ids):
+        raise ValueError("examples have duplicate ids: clean the data first (qa_tutorial.cleaning)")
+    try:
+        owner = np.fromiter((position[str(e)] for e in feature_example_ids), dtype=np.int64,
+                            count=len(feature_example_ids))
+    except KeyError as err:
+        raise ValueError(f"a feature belongs to example {err.args[0]!r}, which is not among the examples") from None
+    missing = np.setdiff1d(np.arange(len(example_ids)), owner)
+    if missing.size:
+        raise ValueError(f"{missing.size} examples have no features (first: {example_ids[missing[0]]!r}); "
+                         "pass the examples the features were made from")
+    return owner
+
+
+def _candidates(start_logits: np.ndarray, end_logits: np.ndarray, char_start: np.ndarray, char_end: np.ndarray,
+                n_best_size: int, max_answer_length: int) -> tuple[np.ndarray, ...]:
+    """All candidate spans of all features, in the order (feature, start rank, end rank).
+
+    Returns arrays of shape (n_candidates,): feature index, start token, end token, score.
+    """
+    k = min(n_best_size, start_logits.shape[1])
+    start_top = np.argsort(start_logits, axis=1)[:, ::-1][:, :k]  # (n_features, k)
+    end_top = np.argsort(end_logits, axis=1)[:, ::-1][:, :k]  # (n_features, k)
+    rows = np.arange(len(start_logits))[:, None]
+    start_ok = char_start[rows, start_top] >= 0  # (n_features, k)
+    end_ok = char_start[rows, end_top] >= 0
+    length = end_top[:, None, :] - start_top[:, :, None] + 1  # (n_features, k, k)
+    valid = start_ok[:, :, None] & end_ok[:, None, :] & (length >= 1) & (length <= max_answer_length)
+    feature, i, j = np.nonzero(valid)  # C order: feature, start rank, end rank
+    start, end = start_top[feature, i], end_top[feature, j]
+    score = start_logits[feature, start] + end_logits[feature, end]
+    return feature, start, end, score
+
+
+def _as_logits(values: Any, name: str, n_features: int) -> np.ndarray:
+    array = np.asarray(values.detach().cpu() if hasattr(values, "detach") else values, dtype=np.float64)
+    if array.ndim != 2 or array.shape[0] != n_features:
+        raise ValueError(f"{name} must have shape (n_features={n_features}, seq_len), got {array.shape}")
+    return array
+
+
+def decode_predictions(examples: Any, features: Any, start_logits: Any, end_logits: Any, *, n_best_size: int = 20,
+                       max_answer_length: int = 30, version_2_with_negative: bool = False,
+                       null_score_diff_threshold: float = 0.0, with_nbest: bool = True) -> DecodedPredictions:
+    """Decode answers, n-best lists with probabilities, and null odds (see the module docstring for the rule).
+
+    Args:
+        examples: ``datasets.Dataset`` or dict of lists with "id" and "context".
+        features: evaluation features (``prepare_eval_features``) with "example_id", "offset_mapping" and
+            optionally "cls_index" (position of the null span; 0 when absent).
+        start_logits, end_logits: arrays of shape (n_features, seq_len).
+        n_best_size: top start/end tokens per feature, and the length of the n-best lists.
+        max_answer_length: longest span, in tokens.
+        version_2_with_negative: SQuAD v2.0 rule (may answer "").
+        null_score_diff_threshold: how much the null score must beat the best span to answer "".
+        with_nbest: also build the n-best lists (slower; not needed for the answers alone).
+
+    Returns:
+        ``DecodedPredictions``.
+    """
+    if n_best_size < 1 or max_answer_length < 1:
+        raise ValueError("n_best_size and max_answer_length must be >= 1")
+    feature_example_ids = _column(features, "example_id")
+    feature_example_ids = [str(e) for e in (feature_example_ids.to_pylist() if hasattr(feature_example_ids,
+                                                                                      "to_pylist") else feature_example_ids)]
+    n_features = len(feature_example_ids)
+    start_logits = _as_logits(start_logits, "start_logits", n_features)
+    end_logits = _as_logits(end_logits, "end_logits", n_features)
+    if start_logits.shape != end_logits.shape:
+        raise ValueError(f"start_logits {start_logits.shape} and end_logits {end_logits.shape} differ")
+    ids = [str(e) for e in examples["id"]]
+    contexts = list(examples["context"])
+    owner = _feature_groups(ids, feature_example_ids)  # (n_features,)
+    char_start, char_end = context_char_spans(_column(features, "offset_mapping"), start_logits.shape[1])
+
+    cls = np.zeros(n_features, dtype=np.int64)
+    names = features.column_names if hasattr(features, "column_names") else list(features)
+    if "cls_index" in names:
+        cls = np.asarray(list(_column(features, "cls_index")), dtype=np.int64)
+    feature_null = start_logits[np.arange(n_features), cls] + end_logits[np.arange(n_features), cls]
+    null_score = np.full(len(ids), np.inf)
+    np.minimum.at(null_score, owner, feature_null)  # (n_examples,) minimum over each example's features
+
+    feature, start, end, score = _candidates(start_logits, end_logits, char_start, char_end, n_best_size,
+                                             max_answer_length)
+    example = owner[feature]
+    order = np.lexsort((-score, example))  # by example, best score first; stable on ties
+    example, feature, start, end, score = (a[order] for a in (example, feature, start, end, score))
+    first = np.searchsorted(example, np.arange(len(ids)), side="left")  # each example's candidates: [first, last)
+    last = np.searchsorted(example, np.arange(len(ids)), side="right")
+    has_span = last > first
+    best_score = np.full(len(ids), -np.inf)
+    best_score[has_span] = score[first[has_span]]
+    null_odds = null_score - best_score
+    answer_null = ~has_span
+    if version_2_with_negative:
+        answer_null |= null_score > best_score + null_score_diff_threshold
+
+    def span_text(c: int) -> str:
+        e = example[c]
+        return contexts[e][char_start[feature[c], start[c]]:char_end[feature[c], end[c]]]
+
+    predictions = {ids[e]: "" if answer_null[e] else span_text(first[e]) for e in range(len(ids))}
+    result = DecodedPredictions(predictions, null_odds={ids[e]: float(null_odds[e]) for e in range(len(ids))})
+    if with_nbest:
+        for e in range(len(ids)):
+            entries = [{"text": span_text(c), "score": float(score[c]),
+                        "start_logit": float(start_logits[feature[c], start[c]]),
+                        "end_logit": float(end_logits[feature[c], end[c]]),
+                        "offsets": (int(char_start[feature[c], start[c]]), int(char_end[feature[c], end[c]]))}
+                       for c in range(first[e], min(last[e], first[e] + n_best_size))]
+            if version_2_with_negative:
+                entries.append({"text": "", "score": float(null_score[e]), "start_logit": None, "end_logit": None,
+                                "offsets": (0, 0)})
+                entries.sort(key=lambda entry: -entry["score"])
+            scores = np.array([entry["score"] for entry in entries])
+            probs = np.exp(scores - scores.max()) if len(scores) else scores
+            for entry, p in zip(entries, probs / probs.sum() if len(scores) else probs):
+                entry["probability"] = float(p)
+            result.nbest[ids[e]] = entries
+    return result
+
+
+def postprocess_qa_predictions(examples: Any, features: Any, start_logits: Any, end_logits: Any, *,
+                               n_best_size: int = 20, max_answer_length: int = 30,
+                               version_2_with_negative: bool = False,
+                               null_score_diff_threshold: float = 0.0) -> dict[str, str]:
+    """One answer per example from the logits of all its features ("" for no answer in SQuAD v2.0).
+
+    Args:
+        examples: ``datasets.Dataset`` or dict of lists with "id" and "context".
+        features: evaluation features with "example_id" and "offset_mapping" (``None`` outside the context).
+        start_logits, end_logits: arrays of shape (n_features, seq_len).
+        n_best_size: top start/end tokens considered per feature.
+        max_answer_length: longest answer, in tokens.
+        version_2_with_negative: apply the SQuAD v2.0 null rule.
+        null_score_diff_threshold: margin the null score needs over the best span to answer "".
+
+    Returns:
+        example id -> answer text.
+
+    >>> examples = {"id": ["q1"], "context": ["Paris is in France"]}
+    >>> features = {"example_id": ["q1"], "offset_mapping": [[None, [0, 5], [6, 8], [9, 11], [12, 18], None]]}
+    >>> start = np.array([[0.0, 1.0, 0.0, 0.0, 5.0, 0.0]])   # CLS, Paris, is, in, France, SEP
+    >>> end = np.array([[0.0, 0.0, 0.0, 0.0, 5.0, 0.0]])
+    >>> postprocess_qa_predictions(examples, features, start, end)
+    {'q1': 'France'}
+    >>> postprocess_qa_predictions(examples, features, start, end, version_2_with_negative=True,
+    ...                            null_score_diff_threshold=-11.0)
+    {'q1': ''}
+    """
+    return decode_predictions(examples, features, start_logits, end_logits, n_best_size=n_best_size,
+                              max_answer_length=max_answer_length, version_2_with_negative=version_2_with_negative,
+                              null_score_diff_threshold=null_score_diff_threshold, with_nbest=False).predictions
