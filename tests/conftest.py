@@ -57,3 +57,16 @@ def bpe_tokenizer():
     from qa_tutorial.models import train_byte_level_bpe_tokenizer
 
     return train_byte_level_bpe_tokenizer(CORPUS * 3, vocab_size=400)
+
+
+@pytest.fixture(scope="session")
+def squad_tokenizer(data_dir):
+    """A cased WordPiece tokenizer trained on the contexts of SQuAD v1.1 dev (real text, real vocabulary size)."""
+    import gzip
+    import json
+
+    from qa_tutorial.models import train_wordpiece_tokenizer
+
+    document = json.load(gzip.open(data_dir / "squad-v1.1" / "dev.json.gz", "rt", encoding="utf-8"))
+    contexts = [p["context"] for article in document["data"] for p in article["paragraphs"]]
+    return train_wordpiece_tokenizer(contexts, vocab_size=6000)

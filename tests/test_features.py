@@ -205,13 +205,6 @@ def squad_dev(data_dir):
     return columns
 
 
-@pytest.fixture(scope="module")
-def squad_tokenizer(squad_dev):
-    from qa_tutorial.models import train_wordpiece_tokenizer
-
-    return train_wordpiece_tokenizer(sorted(set(squad_dev["context"])), vocab_size=6000)
-
-
 @pytest.mark.realdata
 def test_squad_dev_labels_round_trip(squad_dev, squad_tokenizer):
     train = prepare_train_features(squad_dev, squad_tokenizer)
