@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["DecodedPredictions", "decode_predictions", "postprocess_qa_predictions", "context_char_spans"]
+__all__ = ["ContextOffsets", "DecodedPredictions", "context_offsets", "decode_predictions", "postprocess_qa_predictions"]
 
 
 @dataclass
@@ -51,38 +51,81 @@ def _column(table: Any, name: str) -> Any:
     return table[name]
 
 
-def context_char_spans(offset_mapping: Any, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
-    """Character start/end of every token, -1 where the token is outside the context or past the feature's end.
+@dataclass
+class ContextOffsets:
+    """Where the context lies in each feature, and the characters of its tokens.
 
-    Args:
-        offset_mapping: per feature, per token ``[start, end]`` or ``None`` (lists, or a pyarrow array).
-        seq_len: width of the logits (positions past a feature's own length are marked -1).
-
-    Returns:
-        ``(char_start, char_end)``, each of shape (n_features, seq_len).
-
-    >>> starts, ends = context_char_spans([[None, [0, 3], [4, 9], None]], 5)
-    >>> starts.tolist(), ends.tolist()
-    ([[-1, 0, 4, -1, -1]], [[-1, 3, 9, -1, -1]])
+    Attributes:
+        first, last: first and last context token of each feature (context tokens are contiguous). Shape
+            (n_features,).
+        length: number of tokens of each feature (the logits may be wider). Shape (n_features,).
     """
-    offsets = offset_mapping
-    if isinstance(offsets, pa.ChunkedArray):
-        offsets = offsets.combine_chunks()
-    if not isinstance(offsets, pa.Array):
-        offsets = pa.array(offsets, type=pa.list_(pa.list_(pa.int64())))
-    lengths = offsets.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)  # (n_features,)
-    if lengths.max(initial=0) > seq_len:
-        raise ValueError(f"offset_mapping has {lengths.max()} tokens but the logits only {seq_len} positions")
-    tokens = offsets.flatten()  # one entry per token; null outside the context
-    valid = tokens.is_valid().to_numpy(zero_copy_only=False)  # (n_tokens,)
-    pairs = tokens.flatten().to_numpy(zero_copy_only=False).reshape(-1, 2)  # (n_valid_tokens, 2)
-    feature = np.repeat(np.arange(len(lengths)), lengths)
-    position = np.arange(len(feature)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    char_start = np.full((len(lengths), seq_len), -1, dtype=np.int64)
-    char_end = np.full((len(lengths), seq_len), -1, dtype=np.int64)
-    char_start[feature[valid], position[valid]] = pairs[:, 0]
-    char_end[feature[valid], position[valid]] = pairs[:, 1]
-    return char_start, char_end
+
+    first: np.ndarray
+    last: np.ndarray
+    length: np.ndarray
+    _source: Any = field(repr=False)
+    _values: np.ndarray | None = field(default=None, repr=False)  # (n_context_tokens, 2) from Arrow
+    _base: np.ndarray | None = field(default=None, repr=False)  # (n_features,) row of `first` in _values
+
+    def chars(self, feature: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Character start of token ``start`` and character end of token ``end`` in the given features."""
+        if self._values is not None:
+            rows = self._base[feature]
+            return (self._values[rows + start - self.first[feature], 0],
+                    self._values[rows + end - self.first[feature], 1])
+        source = self._source
+        return (np.array([source[f][t][0] for f, t in zip(feature.tolist(), start.tolist())], dtype=np.int64),
+                np.array([source[f][t][1] for f, t in zip(feature.tolist(), end.tolist())], dtype=np.int64))
+
+
+def _context_range(offsets: list, k: int) -> tuple[int, int]:
+    """First/last non-None position of one feature's offsets, checking the context tokens are contiguous."""
+    n_context = len(offsets) - offsets.count(None)
+    if n_context == 0:
+        raise ValueError(f"feature {k} has no context token (offset_mapping is all None)")
+    first = 0
+    while offsets[first] is None:
+        first += 1
+    last = first + n_context - 1
+    if offsets[last] is None or offsets[last + 1:].count(None) != len(offsets) - last - 1:
+        raise ValueError(f"feature {k}: context tokens of offset_mapping are not contiguous")
+    return first, last
+
+
+def context_offsets(offset_mapping: Any) -> ContextOffsets:
+    """Context token ranges of every feature from ``offset_mapping`` (lists with ``None``, or a pyarrow array).
+
+    Lists are only counted (C-speed ``list.count``), never converted token by token; an Arrow column (from a
+    ``datasets.Dataset``) is converted at once.
+
+    >>> spans = context_offsets([[None, [0, 3], [4, 9], None], [None, None, [4, 9], [10, 12]]])
+    >>> spans.first.tolist(), spans.last.tolist(), spans.length.tolist()
+    ([1, 2], [2, 3], [4, 4])
+    >>> [a.tolist() for a in spans.chars(np.array([0, 1]), np.array([1, 2]), np.array([2, 3]))]
+    [[0, 4], [9, 12]]
+    """
+    if isinstance(offset_mapping, (pa.Array, pa.ChunkedArray)):
+        offsets = offset_mapping.combine_chunks() if isinstance(offset_mapping, pa.ChunkedArray) else offset_mapping
+        length = offsets.value_lengths().fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        tokens = offsets.flatten()  # one entry per token; null outside the context
+        valid = tokens.is_valid().to_numpy(zero_copy_only=False)  # (n_tokens,)
+        values = tokens.flatten().to_numpy(zero_copy_only=False).reshape(-1, 2)  # (n_context_tokens, 2)
+        starts = np.cumsum(length) - length  # first token of each feature in `valid`
+        n_context = np.add.reduceat(valid.astype(np.int64), starts) if len(valid) else np.zeros(0, np.int64)
+        n_context = np.where(length > 0, n_context, 0)
+        if np.any(n_context == 0):
+            raise ValueError(f"feature {int(np.argmax(n_context == 0))} has no context token")
+        position = np.flatnonzero(valid)  # index of every context token in `valid`
+        base = np.cumsum(n_context) - n_context  # its row in `values`
+        first = position[base] - starts
+        last = position[base + n_context - 1] - starts
+        if np.any(last - first + 1 != n_context):
+            raise ValueError("context tokens of offset_mapping are not contiguous")
+        return ContextOffsets(first, last, length, offsets, values.astype(np.int64), base)
+    ranges = np.array([_context_range(o, k) for k, o in enumerate(offset_mapping)], dtype=np.int64).reshape(-1, 2)
+    length = np.fromiter(map(len, offset_mapping), dtype=np.int64, count=len(offset_mapping))
+    return ContextOffsets(ranges[:, 0], ranges[:, 1], length, offset_mapping)
 
 
 def _feature_groups(example_ids: Sequence[Any], feature_example_ids: Sequence[Any]) -> np.ndarray:
@@ -102,8 +145,8 @@ def _feature_groups(example_ids: Sequence[Any], feature_example_ids: Sequence[An
     return owner
 
 
-def _candidates(start_logits: np.ndarray, end_logits: np.ndarray, char_start: np.ndarray, char_end: np.ndarray,
-                n_best_size: int, max_answer_length: int) -> tuple[np.ndarray, ...]:
+def _candidates(start_logits: np.ndarray, end_logits: np.ndarray, spans: ContextOffsets, n_best_size: int,
+                max_answer_length: int) -> tuple[np.ndarray, ...]:
     """All candidate spans of all features, in the order (feature, start rank, end rank).
 
     Returns arrays of shape (n_candidates,): feature index, start token, end token, score.
@@ -111,9 +154,9 @@ def _candidates(start_logits: np.ndarray, end_logits: np.ndarray, char_start: np
     k = min(n_best_size, start_logits.shape[1])
     start_top = np.argsort(start_logits, axis=1)[:, ::-1][:, :k]  # (n_features, k)
     end_top = np.argsort(end_logits, axis=1)[:, ::-1][:, :k]  # (n_features, k)
-    rows = np.arange(len(start_logits))[:, None]
-    start_ok = char_start[rows, start_top] >= 0  # (n_features, k)
-    end_ok = char_start[rows, end_top] >= 0
+    first, last = spans.first[:, None], spans.last[:, None]
+    start_ok = (start_top >= first) & (start_top <= last)  # (n_features, k)
+    end_ok = (end_top >= first) & (end_top <= last)
     length = end_top[:, None, :] - start_top[:, :, None] + 1  # (n_features, k, k)
     valid = start_ok[:, :, None] & end_ok[:, None, :] & (length >= 1) & (length <= max_answer_length)
     feature, i, j = np.nonzero(valid)  # C order: feature, start rank, end rank
@@ -123,7 +166,9 @@ def _candidates(start_logits: np.ndarray, end_logits: np.ndarray, char_start: np
 
 
 def _as_logits(values: Any, name: str, n_features: int) -> np.ndarray:
-    array = np.asarray(values.detach().cpu() if hasattr(values, "detach") else values, dtype=np.float64)
+    array = np.asarray(values.detach().cpu() if hasattr(values, "detach") else values)
+    if not np.issubdtype(array.dtype, np.floating):
+        array = array.astype(np.float64)
     if array.ndim != 2 or array.shape[0] != n_features:
         raise ValueError(f"{name} must have shape (n_features={n_features}, seq_len), got {array.shape}")
     return array
@@ -161,7 +206,9 @@ def decode_predictions(examples: Any, features: Any, start_logits: Any, end_logi
     ids = [str(e) for e in examples["id"]]
     contexts = list(examples["context"])
     owner = _feature_groups(ids, feature_example_ids)  # (n_features,)
-    char_start, char_end = context_char_spans(_column(features, "offset_mapping"), start_logits.shape[1])
+    spans = context_offsets(_column(features, "offset_mapping"))
+    if spans.length.max(initial=0) > start_logits.shape[1]:
+        raise ValueError(f"offset_mapping has {spans.length.max()} tokens but the logits {start_logits.shape[1]}")
 
     cls = np.zeros(n_features, dtype=np.int64)
     names = features.column_names if hasattr(features, "column_names") else list(features)
@@ -171,44 +218,50 @@ def decode_predictions(examples: Any, features: Any, start_logits: Any, end_logi
     null_score = np.full(len(ids), np.inf)
     np.minimum.at(null_score, owner, feature_null)  # (n_examples,) minimum over each example's features
 
-    feature, start, end, score = _candidates(start_logits, end_logits, char_start, char_end, n_best_size,
-                                             max_answer_length)
+    feature, start, end, score = _candidates(start_logits, end_logits, spans, n_best_size, max_answer_length)
     example = owner[feature]
     order = np.lexsort((-score, example))  # by example, best score first; stable on ties
     example, feature, start, end, score = (a[order] for a in (example, feature, start, end, score))
+    rank = np.arange(len(example)) - np.searchsorted(example, example, side="left")  # 0 = best of its example
+    keep = rank < (n_best_size if with_nbest else 1)
+    example, feature, start, end, score = (a[keep] for a in (example, feature, start, end, score))
+    char_from, char_to = spans.chars(feature, start, end)
+    texts = [contexts[e][a:b] for e, a, b in zip(example.tolist(), char_from.tolist(), char_to.tolist())]
+
     first = np.searchsorted(example, np.arange(len(ids)), side="left")  # each example's candidates: [first, last)
     last = np.searchsorted(example, np.arange(len(ids)), side="right")
     has_span = last > first
-    best_score = np.full(len(ids), -np.inf)
+    best_score = np.full(len(ids), -np.inf, dtype=np.float64)
     best_score[has_span] = score[first[has_span]]
-    null_odds = null_score - best_score
     answer_null = ~has_span
     if version_2_with_negative:
         answer_null |= null_score > best_score + null_score_diff_threshold
-
-    def span_text(c: int) -> str:
-        e = example[c]
-        return contexts[e][char_start[feature[c], start[c]]:char_end[feature[c], end[c]]]
-
-    predictions = {ids[e]: "" if answer_null[e] else span_text(first[e]) for e in range(len(ids))}
-    result = DecodedPredictions(predictions, null_odds={ids[e]: float(null_odds[e]) for e in range(len(ids))})
+    result = DecodedPredictions(
+        predictions={ids[e]: "" if answer_null[e] else texts[first[e]] for e in range(len(ids))},
+        null_odds={ids[e]: float(null_score[e] - best_score[e]) for e in range(len(ids))},
+    )
     if with_nbest:
-        for e in range(len(ids)):
-            entries = [{"text": span_text(c), "score": float(score[c]),
-                        "start_logit": float(start_logits[feature[c], start[c]]),
-                        "end_logit": float(end_logits[feature[c], end[c]]),
-                        "offsets": (int(char_start[feature[c], start[c]]), int(char_end[feature[c], end[c]]))}
-                       for c in range(first[e], min(last[e], first[e] + n_best_size))]
-            if version_2_with_negative:
-                entries.append({"text": "", "score": float(null_score[e]), "start_logit": None, "end_logit": None,
-                                "offsets": (0, 0)})
-                entries.sort(key=lambda entry: -entry["score"])
-            scores = np.array([entry["score"] for entry in entries])
-            probs = np.exp(scores - scores.max()) if len(scores) else scores
-            for entry, p in zip(entries, probs / probs.sum() if len(scores) else probs):
-                entry["probability"] = float(p)
-            result.nbest[ids[e]] = entries
+        candidates = {"text": texts, "score": score.tolist(), "start_logit": start_logits[feature, start].tolist(),
+                      "end_logit": end_logits[feature, end].tolist(),
+                      "offsets": list(zip(char_from.tolist(), char_to.tolist()))}
+        for e, example_id in enumerate(ids):
+            null = float(null_score[e]) if version_2_with_negative else None
+            result.nbest[example_id] = _nbest_entries(candidates, int(first[e]), int(last[e]), null)
     return result
+
+
+def _nbest_entries(candidates: dict[str, list], first: int, last: int, null_score: float | None) -> list[dict]:
+    """One example's n-best list (candidates[first:last], plus the null entry when given) with softmax probabilities."""
+    entries = [{name: values[c] for name, values in candidates.items()} for c in range(first, last)]
+    if null_score is not None:
+        entries.append({"text": "", "score": null_score, "start_logit": None, "end_logit": None, "offsets": (0, 0)})
+        entries.sort(key=lambda entry: -entry["score"])
+    if entries:
+        scores = np.array([entry["score"] for entry in entries], dtype=np.float64)
+        probabilities = np.exp(scores - scores.max())
+        for entry, p in zip(entries, probabilities / probabilities.sum()):
+            entry["probability"] = float(p)
+    return entries
 
 
 def postprocess_qa_predictions(examples: Any, features: Any, start_logits: Any, end_logits: Any, *,
