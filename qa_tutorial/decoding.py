@@ -145,15 +145,37 @@ def _feature_groups(example_ids: Sequence[Any], feature_example_ids: Sequence[An
     return owner
 
 
+def top_k_indices(logits: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest values of each row, largest first; equal values: larger index first.
+
+    That order is ``np.argsort(row, kind="stable")[::-1][:k]``, computed with a linear-time partition instead of a
+    full sort (rows where ties straddle the k-th place fall back to the full sort, so the result is exact).
+
+    >>> top_k_indices(np.array([[0.1, 0.9, 0.5, 0.9]]), 3).tolist()
+    [[3, 1, 2]]
+    """
+    n = logits.shape[1]
+    if k >= n:
+        return np.argsort(logits, axis=1, kind="stable")[:, ::-1]
+    top = np.argpartition(logits, n - k, axis=1)[:, n - k:]  # (n_rows, k), unordered
+    values = np.take_along_axis(logits, top, axis=1)
+    kth = values.min(axis=1, keepdims=True)
+    ambiguous = np.flatnonzero((logits == kth).sum(axis=1) != (values == kth).sum(axis=1))
+    order = np.lexsort((-top, -values), axis=1)  # value descending, then index descending
+    top = np.take_along_axis(top, order, axis=1)
+    if ambiguous.size:
+        top[ambiguous] = np.argsort(logits[ambiguous], axis=1, kind="stable")[:, ::-1][:, :k]
+    return top
+
+
 def _candidates(start_logits: np.ndarray, end_logits: np.ndarray, spans: ContextOffsets, n_best_size: int,
                 max_answer_length: int) -> tuple[np.ndarray, ...]:
     """All candidate spans of all features, in the order (feature, start rank, end rank).
 
     Returns arrays of shape (n_candidates,): feature index, start token, end token, score.
     """
-    k = min(n_best_size, start_logits.shape[1])
-    start_top = np.argsort(start_logits, axis=1)[:, ::-1][:, :k]  # (n_features, k)
-    end_top = np.argsort(end_logits, axis=1)[:, ::-1][:, :k]  # (n_features, k)
+    start_top = top_k_indices(start_logits, n_best_size)  # (n_features, k)
+    end_top = top_k_indices(end_logits, n_best_size)  # (n_features, k)
     first, last = spans.first[:, None], spans.last[:, None]
     start_ok = (start_top >= first) & (start_top <= last)  # (n_features, k)
     end_ok = (end_top >= first) & (end_top <= last)

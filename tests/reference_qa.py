@@ -33,8 +33,8 @@ def reference_postprocess(examples: dict, features: dict, start_logits: np.ndarr
             null = starts[c] + ends[c]
             if min_null is None or null < min_null:
                 min_null = null
-            top_starts = np.argsort(starts)[-1:-n_best_size - 1:-1]
-            top_ends = np.argsort(ends)[-1:-n_best_size - 1:-1]
+            top_starts = np.argsort(starts, kind="stable")[-1:-n_best_size - 1:-1]
+            top_ends = np.argsort(ends, kind="stable")[-1:-n_best_size - 1:-1]
             for s in top_starts:
                 for t in top_ends:
                     if s >= len(offsets) or t >= len(offsets):

@@ -1,0 +1,152 @@
+"""Checked checkpoint loading: safetensors only, no remote code, and a loud report of new weights.
+
+``load_qa_model`` refuses the classic mistake of pouring a checkpoint of one architecture into another class
+(a distilbert checkpoint in ``BertForQuestionAnswering`` initialises every encoder weight at random, and
+training then fits noise) and returns a :class:`LoadReport` saying which weights start random.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import transformers
+from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer, PreTrainedModel
+from transformers.models.auto.modeling_auto import MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES
+
+__all__ = ["CheckpointMismatchError", "LoadReport", "load_qa_model"]
+
+logger = logging.getLogger(__name__)
+
+QA_HEAD_PREFIX = "qa_outputs."
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint does not fit the requested model class: its encoder weights would be random."""
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What happened to each weight when a checkpoint was loaded into a QA model.
+
+    ``newly_initialized`` holds the parameters that start random (missing or shape-mismatched in the
+    checkpoint); from a base (not yet fine-tuned) checkpoint only the QA head ``qa_outputs.*`` should be there.
+
+    >>> head = ("qa_outputs.bias", "qa_outputs.weight")
+    >>> report = LoadReport("bert-base-cased", "BertForQuestionAnswering", missing_keys=head, newly_initialized=head)
+    >>> report.is_clean, report.only_head_is_new
+    (False, True)
+    >>> print(report)
+    Loaded bert-base-cased into BertForQuestionAnswering:
+      newly initialised (random, must be trained): 2 -> qa_outputs.bias, qa_outputs.weight
+      unexpected (in the checkpoint, ignored): 0
+      shape mismatch (re-initialised): 0
+    """
+
+    checkpoint: str
+    model_class: str
+    missing_keys: tuple[str, ...] = ()
+    unexpected_keys: tuple[str, ...] = ()
+    mismatched_keys: tuple[str, ...] = ()
+    newly_initialized: tuple[str, ...] = ()
+
+    @property
+    def is_clean(self) -> bool:
+        """True when every weight came from the checkpoint and the checkpoint had nothing left over."""
+        return not (self.missing_keys or self.unexpected_keys or self.mismatched_keys)
+
+    @property
+    def only_head_is_new(self) -> bool:
+        """True when the newly initialised weights (if any) all belong to the QA head."""
+        return all(key.startswith(QA_HEAD_PREFIX) for key in self.newly_initialized)
+
+    def __str__(self) -> str:
+        lines = [f"Loaded {self.checkpoint} into {self.model_class}:"]
+        for label, keys in (
+            ("newly initialised (random, must be trained)", self.newly_initialized),
+            ("unexpected (in the checkpoint, ignored)", self.unexpected_keys),
+            ("shape mismatch (re-initialised)", self.mismatched_keys),
+        ):
+            lines.append(f"  {label}: {len(keys)}" + (f" -> {', '.join(keys[:8])}" if keys else ""))
+            if len(keys) > 8:
+                lines[-1] += f", ... ({len(keys) - 8} more)"
+        if self.is_clean:
+            lines.append("  every weight was loaded from the checkpoint.")
+        return "\n".join(lines)
+
+
+
+def _key_names(keys: Iterable[Any]) -> tuple[str, ...]:
+    """Sorted key names; 4.57 and 5.x give lists or sets, mismatched keys as (name, shape, shape) tuples."""
+    return tuple(sorted(key[0] if isinstance(key, (tuple, list)) else str(key) for key in keys))
+
+
+def load_qa_model(
+    name_or_path: str | Path,
+    *,
+    model_class: type[PreTrainedModel] | None = None,
+    allow_new_head: bool = True,
+    device: str | torch.device | None = None,
+) -> tuple[PreTrainedModel, transformers.PreTrainedTokenizerBase, LoadReport]:
+    """Load a QA model and its fast tokenizer, refusing checkpoints whose encoder would start random.
+
+    Weights are read from safetensors only and remote code never runs. Missing or unexpected weights are
+    logged as a warning with the :class:`LoadReport`.
+
+    Args:
+        name_or_path: a local folder or a Hub name (the Hub needs network access).
+        model_class: e.g. ``BertForQuestionAnswering``; None picks the class from the checkpoint's config.
+        allow_new_head: False to refuse a checkpoint without a trained QA head (when evaluating, not training).
+        device: where to put the model (None leaves it on the CPU).
+
+    Returns:
+        ``(model, tokenizer, report)``, the model in evaluation mode.
+
+    Raises:
+        CheckpointMismatchError: the checkpoint's ``model_type`` is not the one ``model_class`` expects, or
+            weights beyond the QA head are missing, or the head is new and ``allow_new_head`` is False.
+        TypeError: the checkpoint only has a slow (Python) tokenizer, which gives no offsets.
+    """
+    name = str(name_or_path)
+    if Path(name).is_dir() and not list(Path(name).glob("*.safetensors")):
+        raise FileNotFoundError(f"{name} has no .safetensors weights; this package never loads pickled .bin files")
+    config = AutoConfig.from_pretrained(name, trust_remote_code=False)
+    expected = getattr(getattr(model_class, "config_class", None), "model_type", None)
+    if expected is not None and expected != config.model_type:
+        right = MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES.get(config.model_type, "AutoModelForQuestionAnswering")
+        raise CheckpointMismatchError(
+            f"{name} is a '{config.model_type}' checkpoint but {model_class.__name__} expects '{expected}': "
+            f"every encoder weight would be newly initialised. Use {right} or AutoModelForQuestionAnswering."
+        )
+    loader = model_class or AutoModelForQuestionAnswering
+    model, info = loader.from_pretrained(
+        name, use_safetensors=True, trust_remote_code=False, output_loading_info=True
+    )
+    missing, mismatched = _key_names(info["missing_keys"]), _key_names(info["mismatched_keys"])
+    report = LoadReport(
+        checkpoint=name,
+        model_class=type(model).__name__,
+        missing_keys=missing,
+        unexpected_keys=_key_names(info["unexpected_keys"]),
+        mismatched_keys=mismatched,
+        newly_initialized=tuple(sorted(set(missing) | set(mismatched))),
+    )
+    if not report.is_clean:
+        logger.warning("%s", report)
+    if not report.only_head_is_new:
+        raise CheckpointMismatchError(f"weights beyond the QA head are missing, the encoder would be random.\n{report}")
+    if report.newly_initialized and not allow_new_head:
+        raise CheckpointMismatchError(f"the QA head is not in the checkpoint (allow_new_head=False).\n{report}")
+    tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=False)
+    if not getattr(tokenizer, "is_fast", False):
+        raise TypeError(
+            f"{name} loads a slow tokenizer ({type(tokenizer).__name__}); QA features need a fast one "
+            "(offset mappings, sequence_ids). Save a tokenizer.json with the checkpoint."
+        )
+    if device is not None:
+        model = model.to(device)
+    return model.eval(), tokenizer, report

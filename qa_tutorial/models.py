@@ -1,0 +1,207 @@
+"""Tiny offline QA models: a BERT or Longformer built from local text, saved as a Hugging Face folder.
+
+``build_tiny_qa_model`` trains a tokenizer (see ``qa_tutorial.tokenizers_offline``), builds a small randomly
+initialised QA model around it and saves both with safetensors weights, with no network access. The checked
+loader ``load_qa_model`` (``qa_tutorial.checkpoints``) is re-exported here, so one import serves both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import torch
+import transformers
+from transformers import (
+    BertConfig,
+    BertForQuestionAnswering,
+    LongformerConfig,
+    LongformerForQuestionAnswering,
+    PreTrainedModel,
+)
+
+from qa_tutorial.checkpoints import CheckpointMismatchError, LoadReport, load_qa_model
+from qa_tutorial.tokenizers_offline import train_byte_level_bpe_tokenizer, train_wordpiece_tokenizer
+
+__all__ = [
+    "CheckpointMismatchError",
+    "LoadReport",
+    "build_tiny_bert_qa",
+    "build_tiny_longformer_qa",
+    "build_tiny_qa_model",
+    "load_qa_model",
+    "save_qa_folder",
+    "train_byte_level_bpe_tokenizer",
+    "train_wordpiece_tokenizer",
+]
+
+
+def _seeded(seed: int, build: Any, config: Any) -> PreTrainedModel:
+    """Instantiate ``build(config)`` under ``torch.manual_seed(seed)`` without touching the global RNG state."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build(config)
+
+
+def build_tiny_bert_qa(
+    tokenizer: transformers.PreTrainedTokenizerBase,
+    *,
+    hidden_size: int = 64,
+    num_hidden_layers: int = 2,
+    num_attention_heads: int = 2,
+    intermediate_size: int = 128,
+    max_position_embeddings: int = 512,
+    seed: int = 0,
+) -> BertForQuestionAnswering:
+    """Build a small randomly initialised ``BertForQuestionAnswering`` that fits ``tokenizer``.
+
+    Args:
+        tokenizer: a WordPiece tokenizer (e.g. from ``train_wordpiece_tokenizer``); gives the vocabulary
+            size and the pad token id.
+        hidden_size, num_hidden_layers, num_attention_heads, intermediate_size, max_position_embeddings:
+            the ``BertConfig`` sizes (``hidden_size`` must be divisible by ``num_attention_heads``).
+        seed: the same seed gives the same weights (the global torch RNG is left as it was).
+
+    Returns:
+        The model, in training mode.
+
+    >>> tok = train_wordpiece_tokenizer(["A tiny text about tiny models."] * 2, vocab_size=50)
+    >>> model = build_tiny_bert_qa(tok, hidden_size=32)
+    >>> model.config.vocab_size == len(tok), model.config.pad_token_id, model.qa_outputs.out_features
+    (True, 0, 2)
+    """
+    if hidden_size % num_attention_heads:
+        raise ValueError(f"hidden_size={hidden_size} is not divisible by num_attention_heads={num_attention_heads}")
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        num_hidden_layers=num_hidden_layers,
+        num_attention_heads=num_attention_heads,
+        intermediate_size=intermediate_size,
+        max_position_embeddings=max_position_embeddings,
+        type_vocab_size=2,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    return _seeded(seed, BertForQuestionAnswering, config)
+
+
+def build_tiny_longformer_qa(
+    tokenizer: transformers.PreTrainedTokenizerBase,
+    *,
+    hidden_size: int = 64,
+    num_hidden_layers: int = 2,
+    num_attention_heads: int = 2,
+    intermediate_size: int = 128,
+    attention_window: int = 32,
+    max_length: int = 1024,
+    seed: int = 0,
+) -> LongformerForQuestionAnswering:
+    """Build a small randomly initialised ``LongformerForQuestionAnswering`` that fits ``tokenizer``.
+
+    Positions start after the pad id as in RoBERTa, so ``max_position_embeddings`` is ``max_length + 2``.
+    ``sep_token_id`` is the tokenizer's: the model finds the end of the question through it and puts
+    global attention on the question when no ``global_attention_mask`` is given.
+
+    Args:
+        tokenizer: a byte-level BPE tokenizer (e.g. from ``train_byte_level_bpe_tokenizer``).
+        hidden_size, num_hidden_layers, num_attention_heads, intermediate_size: the ``LongformerConfig`` sizes.
+        attention_window: local attention window of every layer, a positive even number.
+        max_length: the longest input (in tokens, special tokens included) the model must accept.
+        seed: the same seed gives the same weights (the global torch RNG is left as it was).
+
+    Returns:
+        The model, in training mode.
+
+    >>> tok = train_byte_level_bpe_tokenizer(["A tiny text about long documents."] * 2, vocab_size=270)
+    >>> model = build_tiny_longformer_qa(tok, attention_window=16, max_length=256)
+    >>> model.config.attention_window, model.config.max_position_embeddings, model.config.sep_token_id
+    ([16, 16], 258, 2)
+    """
+    if attention_window <= 0 or attention_window % 2:
+        raise ValueError(f"attention_window must be a positive even number, got {attention_window}")
+    if hidden_size % num_attention_heads:
+        raise ValueError(f"hidden_size={hidden_size} is not divisible by num_attention_heads={num_attention_heads}")
+    config = LongformerConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        num_hidden_layers=num_hidden_layers,
+        num_attention_heads=num_attention_heads,
+        intermediate_size=intermediate_size,
+        attention_window=[attention_window] * num_hidden_layers,
+        max_position_embeddings=max_length + tokenizer.pad_token_id + 1,
+        type_vocab_size=1,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        sep_token_id=tokenizer.sep_token_id,
+    )
+    return _seeded(seed, LongformerForQuestionAnswering, config)
+
+
+def save_qa_folder(
+    model: PreTrainedModel, tokenizer: transformers.PreTrainedTokenizerBase, path: str | Path
+) -> Path:
+    """Save a QA model and its tokenizer as one Hugging Face folder, weights in safetensors only.
+
+    Args:
+        model: the model (its embeddings must cover every tokenizer id).
+        tokenizer: a fast tokenizer.
+        path: the folder (created if needed).
+
+    Returns:
+        The folder, which ``AutoModelForQuestionAnswering`` / ``AutoTokenizer.from_pretrained`` reload.
+    """
+    if not getattr(tokenizer, "is_fast", False):
+        raise TypeError(f"save_qa_folder needs a fast tokenizer, got {type(tokenizer).__name__}")
+    if model.config.vocab_size < len(tokenizer):
+        raise ValueError(f"the tokenizer has {len(tokenizer)} tokens but the model only {model.config.vocab_size}")
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)  # safetensors is the default in 4.57 and the only format in 5.x
+    tokenizer.save_pretrained(path)
+    pickled = sorted(p.name for p in path.glob("*.bin"))
+    if pickled or not list(path.glob("*.safetensors")):
+        raise RuntimeError(f"{path} should hold safetensors weights only, found {pickled or 'no safetensors'}")
+    return path
+
+
+def build_tiny_qa_model(
+    texts: Iterable[str],
+    path: str | Path,
+    *,
+    architecture: str = "bert",
+    lowercase: bool = False,
+    vocab_size: int = 2000,
+    seed: int = 0,
+    **model_kwargs: Any,
+) -> Path:
+    """Train a tokenizer on ``texts``, build a tiny QA model around it and save both to ``path``, offline.
+
+    Args:
+        texts: training text for the tokenizer (e.g. the contexts of a SQuAD file).
+        path: the output folder.
+        architecture: ``"bert"`` (WordPiece) or ``"longformer"`` (byte-level BPE, always cased).
+        lowercase: uncased WordPiece tokenizer (``"bert"`` only).
+        vocab_size: tokenizer vocabulary size.
+        seed: weight initialisation seed.
+        **model_kwargs: passed to ``build_tiny_bert_qa`` or ``build_tiny_longformer_qa``.
+
+    Returns:
+        The saved folder.
+    """
+    if architecture == "bert":
+        max_length = model_kwargs.get("max_position_embeddings", 512)
+        tokenizer = train_wordpiece_tokenizer(
+            texts, vocab_size=vocab_size, lowercase=lowercase, model_max_length=max_length
+        )
+        model = build_tiny_bert_qa(tokenizer, seed=seed, **model_kwargs)
+    elif architecture == "longformer":
+        if lowercase:
+            raise ValueError("the byte-level BPE tokenizer of a Longformer is always cased: use lowercase=False")
+        max_length = model_kwargs.get("max_length", 1024)
+        tokenizer = train_byte_level_bpe_tokenizer(texts, vocab_size=vocab_size, model_max_length=max_length)
+        model = build_tiny_longformer_qa(tokenizer, seed=seed, **model_kwargs)
+    else:
+        raise ValueError(f"architecture must be 'bert' or 'longformer', got {architecture!r}")
+    return save_qa_folder(model, tokenizer, path)
