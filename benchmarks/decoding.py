@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import datasets
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,17 +52,21 @@ def main() -> None:
     start, end = rng.normal(size=(2, len(features["input_ids"]), 384)).astype(np.float32)
     kwargs = dict(version_2_with_negative=args.version_2)
 
-    loop_time, (loop_answers, _) = best_of(lambda: reference_postprocess(examples, features, start, end, **kwargs),
-                                           args.repeat)
-    fast_time, fast_answers = best_of(lambda: postprocess_qa_predictions(examples, features, start, end, **kwargs),
-                                      args.repeat)
-    identical = fast_answers == loop_answers
+    rows = [("dict of lists", examples, features)]
+    rows.append(("datasets.Dataset", datasets.Dataset.from_dict(examples), datasets.Dataset.from_dict(features)))
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}")
     print(f"data: {relative}: {len(examples['id'])} examples, {len(features['input_ids'])} features of 384 tokens")
-    print(f"loop decoding:       {loop_time:8.3f} s")
-    print(f"vectorised decoding: {fast_time:8.3f} s")
-    print(f"ratio: {loop_time / fast_time:.1f}x faster; identical predictions: {identical}")
-    if not identical:
+    print(f"{'inputs':<18} {'loop s':>8} {'vectorised s':>13} {'ratio':>7}  identical")
+    failed = False
+    for name, ex, feats in rows:
+        loop_time, (loop_answers, _) = best_of(lambda: reference_postprocess(ex, feats, start, end, **kwargs),
+                                               args.repeat)
+        fast_time, fast_answers = best_of(lambda: postprocess_qa_predictions(ex, feats, start, end, **kwargs),
+                                          args.repeat)
+        identical = fast_answers == loop_answers
+        failed |= not identical
+        print(f"{name:<18} {loop_time:8.3f} {fast_time:13.3f} {loop_time / fast_time:6.1f}x  {identical}")
+    if failed:
         raise SystemExit("predictions differ")
 
 

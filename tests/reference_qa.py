@@ -12,14 +12,23 @@ from typing import Any
 import numpy as np
 
 
-def reference_postprocess(examples: dict, features: dict, start_logits: np.ndarray, end_logits: np.ndarray, *,
+def reference_postprocess(examples: Any, features: Any, start_logits: np.ndarray, end_logits: np.ndarray, *,
                           n_best_size: int = 20, max_answer_length: int = 30, version_2_with_negative: bool = False,
                           null_score_diff_threshold: float = 0.0) -> tuple[dict[str, str], dict[str, list]]:
-    """Loop decoding: per example, per feature, n_best x n_best (start, end) pairs; returns answers and n-best."""
+    """Loop decoding: per example, per feature, n_best x n_best (start, end) pairs; returns answers and n-best.
+
+    ``features`` is a dict of lists, or a ``datasets.Dataset`` read row by row.
+    """
     by_example = collections.defaultdict(list)
     for k, example_id in enumerate(features["example_id"]):
         by_example[str(example_id)].append(k)
-    cls_index = features.get("cls_index")
+    if hasattr(features, "with_format"):  # a datasets.Dataset: read each feature's row, as the seeds' loop does
+        def row(k: int) -> tuple[list, int]:
+            feature = features[k]
+            return feature["offset_mapping"], feature.get("cls_index", 0)
+    else:
+        def row(k: int) -> tuple[list, int]:
+            return features["offset_mapping"][k], features["cls_index"][k] if "cls_index" in features else 0
     answers, nbest = {}, {}
     for e, example_id in enumerate(examples["id"]):
         example_id = str(example_id)
@@ -28,8 +37,7 @@ def reference_postprocess(examples: dict, features: dict, start_logits: np.ndarr
         min_null = None
         for k in by_example[example_id]:
             starts, ends = start_logits[k], end_logits[k]
-            offsets = features["offset_mapping"][k]
-            c = cls_index[k] if cls_index is not None else 0
+            offsets, c = row(k)
             null = starts[c] + ends[c]
             if min_null is None or null < min_null:
                 min_null = null
