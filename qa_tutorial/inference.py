@@ -1,0 +1,124 @@
+"""Run a QA model over evaluation features and score it: features -> logits -> answers -> EM/F1.
+
+``predict_logits`` forwards features in batches, each padded only to its own longest window (dynamic padding),
+under ``torch.inference_mode``; ``evaluate_qa`` chains the package's stages for one dataset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import datasets
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from qa_tutorial.decoding import DecodedPredictions, decode_predictions
+from qa_tutorial.features import prepare_eval_features
+from qa_tutorial.metrics import squad_v1, squad_v2
+
+__all__ = ["MODEL_INPUTS", "evaluate_qa", "pad_batch", "predict_logits"]
+
+MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+LOGIT_PAD = -100.0  # value of logits past a feature's end (never chosen: outside the context)
+
+
+def pad_batch(rows: dict[str, list[list[int]]], pad_token_id: int, padding_side: str = "right") -> dict[str, Any]:
+    """Pad a batch of token lists to its longest row and stack them as tensors.
+
+    >>> batch = pad_batch({"input_ids": [[5, 6, 7], [5]], "attention_mask": [[1, 1, 1], [1]]}, pad_token_id=0)
+    >>> batch["input_ids"].tolist(), batch["attention_mask"].tolist()
+    ([[5, 6, 7], [5, 0, 0]], [[1, 1, 1], [1, 0, 0]])
+    """
+    width = max(len(row) for row in rows["input_ids"])
+    padded = {}
+    for name, values in rows.items():
+        fill = pad_token_id if name == "input_ids" else 0
+        if padding_side == "right":
+            padded[name] = torch.tensor([row + [fill] * (width - len(row)) for row in values], dtype=torch.long)
+        else:
+            padded[name] = torch.tensor([[fill] * (width - len(row)) + row for row in values], dtype=torch.long)
+    return padded
+
+
+def predict_logits(model: Any, features: Any, *, batch_size: int = 32, device: str | torch.device | None = None,
+                   padding_side: str = "right", progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end logits of every feature.
+
+    Args:
+        model: a ``*ForQuestionAnswering`` model.
+        features: evaluation features (dict of lists or ``datasets.Dataset``) with "input_ids" and "attention_mask"
+            (and "token_type_ids" when the model uses them).
+        batch_size: features per forward pass.
+        device: where to run (default: the model's device).
+        padding_side: "left" for tokenizers that pad on the left.
+        progress: show a progress bar.
+
+    Returns:
+        ``(start_logits, end_logits)``, float32 arrays of shape (n_features, longest feature), padded with -100.
+    """
+    names = features.column_names if hasattr(features, "column_names") else list(features)
+    inputs = [name for name in MODEL_INPUTS if name in names]
+    if hasattr(features, "select_columns"):
+        features = features.select_columns(inputs).to_dict()  # one conversion instead of row-by-row decoding
+    n = len(features["input_ids"])
+    width = max((len(ids) for ids in features["input_ids"]), default=0)
+    starts = np.full((n, width), LOGIT_PAD, dtype=np.float32)
+    ends = np.full((n, width), LOGIT_PAD, dtype=np.float32)
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    pad_id = model.config.pad_token_id if model.config.pad_token_id is not None else 0
+    model.eval()
+    with torch.inference_mode():
+        for first in tqdm(range(0, n, batch_size), desc="predict", unit="batch", disable=not progress):
+            rows = {name: features[name][first:first + batch_size] for name in inputs}
+            batch = {k: v.to(device) for k, v in pad_batch(rows, pad_id, padding_side).items()}
+            output = model(**batch)
+            lengths = [len(ids) for ids in rows["input_ids"]]
+            start, end = output.start_logits.float().cpu().numpy(), output.end_logits.float().cpu().numpy()
+            for k, length in enumerate(lengths):
+                offset = 0 if padding_side == "right" else start.shape[1] - length
+                starts[first + k, :length] = start[k, offset:offset + length]
+                ends[first + k, :length] = end[k, offset:offset + length]
+    return starts, ends
+
+
+def _references(examples: Any) -> Iterable[dict]:
+    columns = examples.select_columns(["id", "answers"]).to_dict() if hasattr(examples, "select_columns") \
+        else {"id": examples["id"], "answers": examples["answers"]}
+    return [{"id": str(i), "answers": a} for i, a in zip(columns["id"], columns["answers"])]
+
+
+def evaluate_qa(model: Any, tokenizer: Any, examples: Any, *, version_2_with_negative: bool = False,
+                max_length: int = 384, doc_stride: int = 128, batch_size: int = 32, n_best_size: int = 20,
+                max_answer_length: int = 30, null_score_diff_threshold: float = 0.0,
+                device: str | torch.device | None = None, progress: bool = True
+                ) -> tuple[dict[str, float], DecodedPredictions]:
+    """Score a model on examples: eval features, batched logits, decoding, then SQuAD v1.1 or v2.0 metrics.
+
+    Args:
+        model, tokenizer: the QA model and its fast tokenizer.
+        examples: a ``datasets.Dataset`` (or dict of lists) in the Hub SQuAD layout.
+        version_2_with_negative: decode and score with the SQuAD v2.0 rules (null odds as ``na_probs``).
+        max_length, doc_stride: windows, as in training.
+        batch_size, device, progress: for the forward passes.
+        n_best_size, max_answer_length, null_score_diff_threshold: decoding settings.
+
+    Returns:
+        ``(metrics, decoded)``: the metric dict and the ``DecodedPredictions`` (answers, n-best lists, null odds).
+    """
+    columns = examples.to_dict() if hasattr(examples, "to_dict") else examples
+    features = prepare_eval_features(columns, tokenizer, max_length=max_length, doc_stride=doc_stride, padding=False)
+    start, end = predict_logits(model, features, batch_size=batch_size, device=device,
+                                padding_side=tokenizer.padding_side, progress=progress)
+    decoded = decode_predictions(columns, features, start, end, n_best_size=n_best_size,
+                                 max_answer_length=max_answer_length, version_2_with_negative=version_2_with_negative,
+                                 null_score_diff_threshold=null_score_diff_threshold)
+    references = _references(examples if isinstance(examples, datasets.Dataset) else columns)
+    if version_2_with_negative:
+        # null odds are unbounded scores, not probabilities: no threshold on them here (the answers already
+        # applied null_score_diff_threshold); they only drive the best_exact / best_f1 sweep
+        metrics = squad_v2(decoded.predictions, references, na_probs=decoded.null_odds, na_prob_thresh=float("inf"))
+    else:
+        metrics = squad_v1(decoded.predictions, references)
+    return metrics, decoded

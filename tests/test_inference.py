@@ -1,0 +1,53 @@
+"""Tests for qa_tutorial.inference: batched logits with dynamic padding, and the whole scoring chain."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa_tutorial.data import first_n, load_squad
+from qa_tutorial.decoding import postprocess_qa_predictions
+from qa_tutorial.features import prepare_eval_features
+from qa_tutorial.inference import evaluate_qa, predict_logits
+from qa_tutorial.metrics import squad_v1, squad_v2
+from qa_tutorial.models import build_tiny_bert_qa
+
+
+@pytest.fixture(scope="module")
+def tiny_model(squad_tokenizer):
+    return build_tiny_bert_qa(squad_tokenizer, hidden_size=32, seed=3)
+
+
+@pytest.mark.realdata
+def test_batching_and_padding_do_not_change_logits(data_dir, squad_tokenizer, tiny_model):
+    examples = first_n(load_squad("squad", data_dir=data_dir), 12).to_dict()
+    features = prepare_eval_features(examples, squad_tokenizer, max_length=96, doc_stride=32, padding=False)
+    one_by_one = predict_logits(tiny_model, features, batch_size=1, progress=False)
+    batched = predict_logits(tiny_model, features, batch_size=7, progress=False)
+    for a, b in zip(one_by_one, batched):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    lengths = [len(ids) for ids in features["input_ids"]]
+    assert one_by_one[0].shape == (len(lengths), max(lengths))
+    assert all((one_by_one[0][k, n:] == -100).all() for k, n in enumerate(lengths))
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("version_2", [False, True])
+def test_evaluate_chains_the_stages(data_dir, squad_tokenizer, tiny_model, version_2):
+    name = "squad_v2" if version_2 else "squad"
+    examples = first_n(load_squad(name, data_dir=data_dir), 40)
+    metrics, decoded = evaluate_qa(tiny_model, squad_tokenizer, examples, version_2_with_negative=version_2,
+                                   max_length=128, doc_stride=32, progress=False)
+    assert set(decoded.predictions) == set(examples["id"])
+    # the same numbers by hand, stage by stage
+    columns = examples.to_dict()
+    features = prepare_eval_features(columns, squad_tokenizer, max_length=128, doc_stride=32, padding=False)
+    start, end = predict_logits(tiny_model, features, progress=False)
+    answers = postprocess_qa_predictions(columns, features, start, end, version_2_with_negative=version_2)
+    assert answers == decoded.predictions
+    references = [{"id": i, "answers": a} for i, a in zip(columns["id"], columns["answers"])]
+    expected = squad_v2(answers, references) if version_2 else squad_v1(answers, references)
+    for key in ("exact", "f1") if version_2 else ("exact_match", "f1"):
+        assert metrics[key] == pytest.approx(expected[key])
+    if version_2:
+        assert "best_f1" in metrics and metrics["best_f1"] >= metrics["f1"] - 1e-9
