@@ -1,0 +1,193 @@
+"""The ``qa-tutorial`` command: build a tiny model, train, evaluate, predict and answer, offline by default.
+
+Exit codes: 0 success, 1 a failure the message explains (bad file, bad data, missing model), 2 bad arguments,
+130 interrupted (Ctrl-C). Result files are written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from qa_tutorial.files import write_json_atomic
+
+DEFAULT_RUNS = Path("runs")
+DEFAULT_MODEL = DEFAULT_RUNS / "quick-model"
+
+
+class CommandError(Exception):
+    """A failure to report in one line (exit code 1)."""
+
+
+def _load_examples(args: argparse.Namespace) -> Any:
+    from qa_tutorial.data import first_n, load_squad
+
+    examples = load_squad(args.dataset, args.split, data_dir=args.data_dir)
+    return first_n(examples, args.max_examples) if args.max_examples else examples
+
+
+def _version_2(args: argparse.Namespace, examples: Any) -> bool:
+    """--version-2 when given, else whether the data has unanswerable questions."""
+    if args.version_2 is not None:
+        return args.version_2
+    return any(len(a["text"]) == 0 for a in examples.select_columns(["answers"]).to_dict()["answers"])
+
+
+def _load_model(path: str) -> tuple[Any, Any]:
+    from qa_tutorial.models import load_qa_model
+
+    try:
+        model, tokenizer, _ = load_qa_model(path, allow_new_head=False)
+    except (OSError, ValueError) as err:
+        if Path(path).exists():
+            raise
+        raise CommandError(f"model {path!r}: no such folder, and it could not be loaded from the Hub "
+                           f"({type(err).__name__}). Build one with `qa-tutorial tiny-model --output {path}`.") from None
+    return model, tokenizer
+
+
+def cmd_tiny_model(args: argparse.Namespace) -> dict:
+    from qa_tutorial.models import build_tiny_qa_model
+
+    examples = _load_examples(args)
+    texts = sorted(set(examples.select_columns(["context"]).to_dict()["context"]))
+    extra = {"hidden_size": args.hidden_size} if args.hidden_size else {}
+    folder = build_tiny_qa_model(texts, args.output, architecture=args.architecture, lowercase=args.lowercase,
+                                 vocab_size=args.vocab_size, seed=args.seed, **extra)
+    return {"model": str(folder), "architecture": args.architecture, "trained_on_contexts": len(texts)}
+
+
+def _decode_and_score(args: argparse.Namespace) -> tuple[dict, Any, bool, Any]:
+    from qa_tutorial.inference import evaluate_qa
+
+    examples = _load_examples(args)
+    version_2 = _version_2(args, examples)
+    model, tokenizer = _load_model(args.model)
+    metrics, decoded = evaluate_qa(model, tokenizer, examples, version_2_with_negative=version_2,
+                                   max_length=args.max_length, doc_stride=args.doc_stride,
+                                   batch_size=args.batch_size, n_best_size=args.n_best_size,
+                                   max_answer_length=args.max_answer_length,
+                                   null_score_diff_threshold=args.null_threshold, device=args.device)
+    return metrics, decoded, version_2, examples
+
+
+def cmd_predict(args: argparse.Namespace) -> dict:
+    metrics, decoded, version_2, _ = _decode_and_score(args)
+    out = Path(args.output_dir)
+    written = [write_json_atomic(out / "predictions.json", decoded.predictions),
+               write_json_atomic(out / "nbest_predictions.json", decoded.nbest)]
+    if version_2:
+        written.append(write_json_atomic(out / "null_odds.json", decoded.null_odds))
+    return {"files": [str(p) for p in written], "examples": len(decoded.predictions), "version_2": version_2}
+
+
+def cmd_evaluate(args: argparse.Namespace) -> dict:
+    from qa_tutorial.metrics import squad_v1, squad_v2
+
+    if args.predictions:
+        examples = _load_examples(args)
+        version_2 = _version_2(args, examples)
+        predictions = _read_json(args.predictions)
+        na_probs = _read_json(args.na_probs) if args.na_probs else None
+        columns = examples.select_columns(["id", "answers"]).to_dict()
+        references = [{"id": i, "answers": a} for i, a in zip(columns["id"], columns["answers"])]
+        metrics = squad_v2(predictions, references, na_probs=na_probs) if version_2 \
+            else squad_v1(predictions, references)
+    else:
+        metrics, _, version_2, _ = _decode_and_score(args)
+    if args.output_dir:
+        write_json_atomic(Path(args.output_dir) / "eval_results.json", metrics)
+    return metrics
+
+
+def _read_json(path: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CommandError(f"{path}: no such file") from None
+    except json.JSONDecodeError as err:
+        raise CommandError(f"{path}: not JSON ({err.msg} at line {err.lineno})") from None
+
+
+def _data_arguments(parser: argparse.ArgumentParser, split: str = "validation") -> None:
+    parser.add_argument("--dataset", default="squad",
+                        help="a known name (squad, squad_v2, squad_pt, squad_v2_pt, faquad, covid_qa) or a "
+                             "SQuAD-format JSON file (default: squad)")
+    parser.add_argument("--split", default=split, help=f"split of a named dataset (default: {split})")
+    parser.add_argument("--data-dir", default=None,
+                        help="offline mirror folder (default: $QA_TUTORIAL_DATA_DIR; without one, the Hub)")
+    parser.add_argument("--max-examples", type=int, default=None, help="use only the first N examples")
+
+
+def _decoding_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model folder or Hub id (default: {DEFAULT_MODEL})")
+    parser.add_argument("--version-2", dest="version_2", action="store_true", default=None,
+                        help="SQuAD v2.0 rules (default: when the data has unanswerable questions)")
+    parser.add_argument("--version-1", dest="version_2", action="store_false", help="SQuAD v1.1 rules")
+    parser.add_argument("--max-length", type=int, default=384)
+    parser.add_argument("--doc-stride", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--n-best-size", type=int, default=20)
+    parser.add_argument("--max-answer-length", type=int, default=30)
+    parser.add_argument("--null-threshold", type=float, default=0.0, help="null_score_diff_threshold (SQuAD v2.0)")
+    parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: the model's)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``qa-tutorial`` (one subparser per subcommand)."""
+    parser = argparse.ArgumentParser(prog="qa-tutorial", description=__doc__.splitlines()[0])
+    parser.add_argument("--verbose", action="store_true", help="log details (and show tracebacks on errors)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    tiny = commands.add_parser("tiny-model", help="build a tiny QA model offline from the data's own text")
+    _data_arguments(tiny)
+    tiny.add_argument("--output", default=str(DEFAULT_RUNS / "tiny-model"), help="folder to write")
+    tiny.add_argument("--architecture", choices=["bert", "longformer"], default="bert")
+    tiny.add_argument("--vocab-size", type=int, default=2000)
+    tiny.add_argument("--hidden-size", type=int, default=None)
+    tiny.add_argument("--lowercase", action="store_true", help="uncased WordPiece (bert only)")
+    tiny.add_argument("--seed", type=int, default=0)
+    tiny.set_defaults(run=cmd_tiny_model)
+
+    predict = commands.add_parser("predict", help="write predictions.json, nbest_predictions.json (and null_odds.json)")
+    _data_arguments(predict)
+    _decoding_arguments(predict)
+    predict.add_argument("--output-dir", default=str(DEFAULT_RUNS / "predictions"))
+    predict.set_defaults(run=cmd_predict)
+
+    evaluate = commands.add_parser("evaluate", help="score a model, or a predictions file, with the SQuAD metrics")
+    _data_arguments(evaluate)
+    _decoding_arguments(evaluate)
+    evaluate.add_argument("--predictions", default=None, help="score this predictions.json instead of a model")
+    evaluate.add_argument("--na-probs", default=None, help="null odds / no-answer probabilities file (SQuAD v2.0)")
+    evaluate.add_argument("--output-dir", default=None, help="also write eval_results.json here")
+    evaluate.set_defaults(run=cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        result = args.run(args)
+    except KeyboardInterrupt:
+        print("qa-tutorial: interrupted", file=sys.stderr)
+        return 130
+    except (CommandError, ValueError, TypeError, OSError, ConnectionError) as err:
+        if args.verbose:
+            raise
+        print(f"qa-tutorial {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

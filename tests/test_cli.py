@@ -1,0 +1,84 @@
+"""Tests for the qa-tutorial command: subcommands end to end offline, files written, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qa_tutorial.cli import main
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory, data_dir):
+    folder = tmp_path_factory.mktemp("cli") / "tiny"
+    assert main(["tiny-model", "--data-dir", str(data_dir), "--max-examples", "200", "--output", str(folder),
+                 "--hidden-size", "32"]) == 0
+    return folder
+
+
+@pytest.mark.realdata
+def test_tiny_model_folder(tiny_folder):
+    names = {p.name for p in tiny_folder.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json"} <= names
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("dataset, version_2", [("squad", False), ("squad_v2", True)])
+def test_predict_then_evaluate_the_files(tiny_folder, data_dir, tmp_path, capsys, dataset, version_2):
+    common = ["--dataset", dataset, "--data-dir", str(data_dir), "--max-examples", "30"]
+    assert main(["predict", "--model", str(tiny_folder), "--output-dir", str(tmp_path), "--max-length", "128",
+                 "--doc-stride", "32", *common]) == 0
+    predictions = json.loads((tmp_path / "predictions.json").read_text())
+    nbest = json.loads((tmp_path / "nbest_predictions.json").read_text())
+    assert len(predictions) == 30 and set(nbest) == set(predictions)
+    assert (tmp_path / "null_odds.json").exists() == version_2
+    capsys.readouterr()
+    extra = ["--na-probs", str(tmp_path / "null_odds.json")] if version_2 else []
+    assert main(["evaluate", "--predictions", str(tmp_path / "predictions.json"), "--output-dir", str(tmp_path),
+                 *extra, *common]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads((tmp_path / "eval_results.json").read_text())
+    assert ("exact" in printed) == version_2 and ("exact_match" in printed) != version_2
+
+
+@pytest.mark.realdata
+def test_evaluate_a_model_matches_its_predictions_file(tiny_folder, data_dir, tmp_path, capsys):
+    common = ["--data-dir", str(data_dir), "--max-examples", "25", "--max-length", "128", "--doc-stride", "32"]
+    assert main(["evaluate", "--model", str(tiny_folder), *common]) == 0
+    direct = json.loads(capsys.readouterr().out)
+    assert main(["predict", "--model", str(tiny_folder), "--output-dir", str(tmp_path), *common]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--predictions", str(tmp_path / "predictions.json"), "--data-dir", str(data_dir),
+                 "--max-examples", "25"]) == 0
+    assert json.loads(capsys.readouterr().out) == pytest.approx(direct)
+
+
+def test_bad_arguments_exit_2(capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(["predict", "--no-such-option"])
+    assert raised.value.code == 2
+    with pytest.raises(SystemExit) as raised:
+        main([])
+    assert raised.value.code == 2
+
+
+def test_missing_model_exits_1_with_a_message(tmp_path, capsys, data_dir):
+    code = main(["predict", "--model", str(tmp_path / "absent"), "--data-dir", str(data_dir), "--max-examples", "2"])
+    assert code == 1
+    assert "tiny-model" in capsys.readouterr().err
+
+
+def test_bad_predictions_file_exits_1(tmp_path, capsys, data_dir):
+    bad = tmp_path / "predictions.json"
+    bad.write_text("{not json")
+    assert main(["evaluate", "--predictions", str(bad), "--data-dir", str(data_dir), "--max-examples", "3"]) == 1
+    assert "not JSON" in capsys.readouterr().err
+
+
+def test_help_for_every_subcommand(capsys):
+    for command in ("tiny-model", "predict", "evaluate"):
+        with pytest.raises(SystemExit) as raised:
+            main([command, "--help"])
+        assert raised.value.code == 0
+        assert "--dataset" in capsys.readouterr().out
