@@ -105,6 +105,25 @@ def cmd_evaluate(args: argparse.Namespace) -> dict:
     return metrics
 
 
+def cmd_answer(args: argparse.Namespace) -> Any:
+    from qa_tutorial.answering import QuestionAnswerer
+
+    if args.context_file:
+        try:
+            context = Path(args.context_file).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise CommandError(f"{args.context_file}: no such file") from None
+        except UnicodeDecodeError:
+            raise CommandError(f"{args.context_file}: not UTF-8 text") from None
+    else:
+        context = args.context
+    model, tokenizer = _load_model(args.model)
+    answerer = QuestionAnswerer(model, tokenizer, device=args.device, max_seq_len=args.max_seq_len,
+                                doc_stride=args.doc_stride, max_answer_len=args.max_answer_len, top_k=args.top_k,
+                                handle_impossible_answer=args.handle_impossible_answer)
+    return answerer(question=args.question, context=context)
+
+
 def _read_json(path: str) -> Any:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
@@ -167,6 +186,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--na-probs", default=None, help="null odds / no-answer probabilities file (SQuAD v2.0)")
     evaluate.add_argument("--output-dir", default=None, help="also write eval_results.json here")
     evaluate.set_defaults(run=cmd_evaluate)
+
+    answer = commands.add_parser("answer", help="answer a question about a context string or a text file")
+    answer.add_argument("question", help="the question")
+    source = answer.add_mutually_exclusive_group(required=True)
+    source.add_argument("--context", help="the context, as a string")
+    source.add_argument("--context-file", help="a UTF-8 text file holding the context (any length)")
+    answer.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model folder or Hub id (default: {DEFAULT_MODEL})")
+    answer.add_argument("--top-k", type=int, default=1)
+    answer.add_argument("--max-answer-len", type=int, default=15)
+    answer.add_argument("--max-seq-len", type=int, default=384)
+    answer.add_argument("--doc-stride", type=int, default=128)
+    answer.add_argument("--handle-impossible-answer", action="store_true", help="allow the empty answer")
+    answer.add_argument("--device", default=None)
+    answer.set_defaults(run=cmd_answer)
     return parser
 
 

@@ -76,9 +76,28 @@ def test_bad_predictions_file_exits_1(tmp_path, capsys, data_dir):
     assert "not JSON" in capsys.readouterr().err
 
 
+@pytest.mark.realdata
+def test_answer_from_a_string_and_from_a_long_file(tiny_folder, tmp_path, capsys):
+    context = "The Normans gave their name to Normandy, a region in France. " * 40  # several windows
+    assert main(["answer", "Where is Normandy?", "--context", context, "--model", str(tiny_folder)]) == 0
+    single = json.loads(capsys.readouterr().out)
+    assert context[single["start"]:single["end"]] == single["answer"] and single["answer"]
+    path = tmp_path / "article.txt"
+    path.write_text(context, encoding="utf-8")
+    assert main(["answer", "Where is Normandy?", "--context-file", str(path), "--model", str(tiny_folder),
+                 "--top-k", "3"]) == 0
+    answers = json.loads(capsys.readouterr().out)
+    assert len(answers) == 3 and [a["score"] for a in answers] == sorted((a["score"] for a in answers), reverse=True)
+    assert all(context[a["start"]:a["end"]] == a["answer"] for a in answers)
+    assert main(["answer", "Where?", "--context-file", str(tmp_path / "absent.txt"),
+                 "--model", str(tiny_folder)]) == 1
+    assert main(["answer", "  ", "--context", "text", "--model", str(tiny_folder)]) == 1
+    assert "question is empty" in capsys.readouterr().err
+
+
 def test_help_for_every_subcommand(capsys):
-    for command in ("tiny-model", "predict", "evaluate"):
+    for command in ("tiny-model", "predict", "evaluate", "answer"):
         with pytest.raises(SystemExit) as raised:
             main([command, "--help"])
         assert raised.value.code == 0
-        assert "--dataset" in capsys.readouterr().out
+        assert "--model" in capsys.readouterr().out or command == "tiny-model"
