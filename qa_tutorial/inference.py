@@ -6,10 +6,10 @@ under ``torch.inference_mode``; ``evaluate_qa`` chains the package's stages for 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-import datasets
+import inspect
+
 import numpy as np
 import torch
 from tqdm.auto import tqdm
@@ -18,7 +18,7 @@ from qa_tutorial.decoding import DecodedPredictions, decode_predictions
 from qa_tutorial.features import prepare_eval_features
 from qa_tutorial.metrics import squad_v1, squad_v2
 
-__all__ = ["MODEL_INPUTS", "evaluate_qa", "pad_batch", "predict_logits"]
+__all__ = ["MODEL_INPUTS", "evaluate_qa", "pad_batch", "predict_logits", "score_answers"]
 
 MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 LOGIT_PAD = -100.0  # value of logits past a feature's end (never chosen: outside the context)
@@ -59,7 +59,8 @@ def predict_logits(model: Any, features: Any, *, batch_size: int = 32, device: s
         ``(start_logits, end_logits)``, float32 arrays of shape (n_features, longest feature), padded with -100.
     """
     names = features.column_names if hasattr(features, "column_names") else list(features)
-    inputs = [name for name in MODEL_INPUTS if name in names]
+    accepted = inspect.signature(model.forward).parameters  # DistilBERT takes no token_type_ids
+    inputs = [name for name in MODEL_INPUTS if name in names and name in accepted]
     if hasattr(features, "select_columns"):
         features = features.select_columns(inputs).to_dict()  # one conversion instead of row-by-row decoding
     n = len(features["input_ids"])
@@ -83,10 +84,27 @@ def predict_logits(model: Any, features: Any, *, batch_size: int = 32, device: s
     return starts, ends
 
 
-def _references(examples: Any) -> Iterable[dict]:
+def score_answers(predictions: dict[str, str], examples: Any, *, version_2_with_negative: bool = False,
+                  null_odds: dict[str, float] | None = None) -> dict[str, float]:
+    """SQuAD v1.1 (or v2.0) scores of decoded answers against the examples' gold answers.
+
+    Args:
+        predictions: example id -> answer text.
+        examples: ``datasets.Dataset`` or dict of lists with "id" and "answers".
+        version_2_with_negative: score with SQuAD v2.0 (HasAns/NoAns groups).
+        null_odds: with v2.0, the decoder's null odds; they drive the best_exact / best_f1 threshold sweep.
+
+    Returns:
+        The metric dict of ``squad_v1`` or ``squad_v2``.
+    """
     columns = examples.select_columns(["id", "answers"]).to_dict() if hasattr(examples, "select_columns") \
         else {"id": examples["id"], "answers": examples["answers"]}
-    return [{"id": str(i), "answers": a} for i, a in zip(columns["id"], columns["answers"])]
+    references = [{"id": str(i), "answers": a} for i, a in zip(columns["id"], columns["answers"])]
+    if not version_2_with_negative:
+        return squad_v1(predictions, references)
+    # null odds are unbounded scores, not probabilities: no threshold on them here (the answers already applied
+    # null_score_diff_threshold); they only drive the best_exact / best_f1 sweep
+    return squad_v2(predictions, references, na_probs=null_odds, na_prob_thresh=float("inf"))
 
 
 def evaluate_qa(model: Any, tokenizer: Any, examples: Any, *, version_2_with_negative: bool = False,
@@ -114,11 +132,6 @@ def evaluate_qa(model: Any, tokenizer: Any, examples: Any, *, version_2_with_neg
     decoded = decode_predictions(columns, features, start, end, n_best_size=n_best_size,
                                  max_answer_length=max_answer_length, version_2_with_negative=version_2_with_negative,
                                  null_score_diff_threshold=null_score_diff_threshold)
-    references = _references(examples if isinstance(examples, datasets.Dataset) else columns)
-    if version_2_with_negative:
-        # null odds are unbounded scores, not probabilities: no threshold on them here (the answers already
-        # applied null_score_diff_threshold); they only drive the best_exact / best_f1 sweep
-        metrics = squad_v2(decoded.predictions, references, na_probs=decoded.null_odds, na_prob_thresh=float("inf"))
-    else:
-        metrics = squad_v1(decoded.predictions, references)
+    metrics = score_answers(decoded.predictions, columns, version_2_with_negative=version_2_with_negative,
+                            null_odds=decoded.null_odds)
     return metrics, decoded

@@ -1,0 +1,158 @@
+"""Run profiles: "quick" (tiny offline model, real data slices, CPU) and "full" (real checkpoints, GPU).
+
+A profile is plain data, chosen once by the environment variable ``QA_TUTORIAL_PROFILE`` (default "quick"),
+as nanoGPT's small config files choose "the tiny run for laptops". `load_profile_splits` turns a profile into
+train/validation data; where the mirror has no train file it carves both splits by article out of the file it
+has, and logs that it did.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from pathlib import Path
+
+import datasets
+
+from qa_tutorial.data import DATASETS, first_n, load_squad, mirror_file, split_by_article
+
+__all__ = ["FULL", "PROFILES", "PROFILE_ENV", "QUICK", "TINY", "Profile", "get_profile", "load_profile_splits"]
+
+logger = logging.getLogger(__name__)
+
+PROFILE_ENV = "QA_TUTORIAL_PROFILE"
+TINY = "tiny"  # checkpoint marker: build a tiny model offline from the data's own text (models.build_tiny_qa_model)
+LANGUAGES = ("english", "portuguese", "long")
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """Settings of one run profile (the names follow `transformers.TrainingArguments` where they exist).
+
+    Attributes:
+        name: "quick" or "full".
+        english_checkpoint, portuguese_checkpoint, long_checkpoint: model per language ("long" = long
+            documents, COVID-QA); `TINY` means a tiny model built offline from the training contexts.
+        train_examples, eval_examples: how many examples to use (None = all).
+        max_length, doc_stride: window size and overlap in tokens (long documents use ``long_max_length``).
+        long_max_length: window size for the long-document model.
+        num_train_epochs, per_device_train_batch_size, learning_rate: optimisation.
+        device: "cpu", "cuda" or "auto" (the best available).
+        mixed_precision: whether to use bf16/fp16 where the device supports it.
+        tiny_hidden_size, tiny_vocab_size: size of the offline tiny model (quick profile).
+    """
+
+    name: str
+    english_checkpoint: str
+    portuguese_checkpoint: str
+    long_checkpoint: str
+    train_examples: int | None
+    eval_examples: int | None
+    max_length: int
+    doc_stride: int
+    long_max_length: int
+    num_train_epochs: float
+    per_device_train_batch_size: int
+    learning_rate: float
+    device: str
+    mixed_precision: bool
+    tiny_hidden_size: int = 128
+    tiny_vocab_size: int = 6000
+
+    def checkpoint(self, language: str = "english") -> str:
+        """The checkpoint for ``language`` ("english", "portuguese" or "long").
+
+        >>> FULL.checkpoint("portuguese")
+        'neuralmind/bert-base-portuguese-cased'
+        >>> QUICK.checkpoint()
+        'tiny'
+        """
+        if language not in LANGUAGES:
+            raise ValueError(f"unknown language {language!r}; choose one of {list(LANGUAGES)}")
+        return getattr(self, f"{language}_checkpoint")
+
+
+QUICK = Profile(
+    name="quick", english_checkpoint=TINY, portuguese_checkpoint=TINY, long_checkpoint=TINY,
+    train_examples=400, eval_examples=200, max_length=192, doc_stride=64, long_max_length=1024,
+    num_train_epochs=8, per_device_train_batch_size=16, learning_rate=1e-3, device="cpu", mixed_precision=False,
+)
+FULL = Profile(
+    name="full", english_checkpoint="distilbert-base-cased",
+    portuguese_checkpoint="neuralmind/bert-base-portuguese-cased", long_checkpoint="allenai/longformer-base-4096",
+    train_examples=None, eval_examples=None, max_length=384, doc_stride=128, long_max_length=4096,
+    num_train_epochs=3, per_device_train_batch_size=16, learning_rate=3e-5, device="auto", mixed_precision=True,
+)
+PROFILES = {profile.name: profile for profile in (QUICK, FULL)}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The profile called ``name``, or the one named by ``$QA_TUTORIAL_PROFILE`` (default "quick").
+
+    Args:
+        name: "quick" or "full"; None reads the environment variable.
+
+    Returns:
+        The `Profile`.
+
+    >>> get_profile("full").per_device_train_batch_size
+    16
+    >>> get_profile("Quick").name
+    'quick'
+    """
+    chosen = name if name is not None else os.environ.get(PROFILE_ENV) or "quick"
+    key = chosen.strip().lower()
+    if key not in PROFILES:
+        source = "" if name is not None else f" (from ${PROFILE_ENV})"
+        raise ValueError(f"unknown profile {chosen!r}{source}; valid profiles: {sorted(PROFILES)}")
+    return PROFILES[key]
+
+
+def _has_split(dataset: str, split: str, data_dir: str | os.PathLike | None) -> bool:
+    """Whether ``split`` of ``dataset`` can be loaded: in the mirror when one is used, else on the Hub."""
+    try:
+        path = mirror_file(dataset, split, data_dir)
+    except ValueError:  # the mirror lacks this split
+        return False
+    return path is None or Path(path).exists()
+
+
+def load_profile_splits(profile: Profile, dataset: str = "squad", *, data_dir: str | os.PathLike | None = None,
+                        eval_fraction: float = 0.2, seed: int = 0) -> datasets.DatasetDict:
+    """Train and validation data for ``profile``: both splits when available, else carved by article.
+
+    When only one split exists (the mirror's SQuAD v1.1 has dev only), the two parts are carved by article
+    title out of it (`split_by_article`), so no article is in both, and a log line says so. Then the first
+    ``profile.train_examples`` / ``profile.eval_examples`` are kept.
+
+    Args:
+        profile: the run profile.
+        dataset: a name in `qa_tutorial.data.DATASETS`.
+        data_dir: the mirror folder (default ``$QA_TUTORIAL_DATA_DIR``; none: the Hub).
+        eval_fraction, seed: passed to `split_by_article` when carving.
+
+    Returns:
+        A `datasets.DatasetDict` with "train" and "validation".
+    """
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; known names: {sorted(DATASETS)}")
+    has_train, has_eval = _has_split(dataset, "train", data_dir), _has_split(dataset, "validation", data_dir)
+    if has_train and has_eval:
+        splits = datasets.DatasetDict(train=load_squad(dataset, "train", data_dir=data_dir),
+                                      validation=load_squad(dataset, "validation", data_dir=data_dir))
+    elif has_train or has_eval:
+        source = "train" if has_train else "validation"
+        message = (f"{dataset}: no {'validation' if has_train else 'train'} file, so train and validation are "
+                   f"carved by article from the {source} file ({eval_fraction:.0%} of articles held out)")
+        logger.warning(message)
+        print(message)
+        splits = split_by_article(load_squad(dataset, source, data_dir=data_dir), eval_fraction=eval_fraction,
+                                  seed=seed)
+    else:
+        folder = data_dir or os.environ.get("QA_TUTORIAL_DATA_DIR")
+        raise FileNotFoundError(f"no file of {dataset!r} found in the mirror folder {folder}")
+    for split, n in (("train", profile.train_examples), ("validation", profile.eval_examples)):
+        if n is not None:
+            splits[split] = first_n(splits[split], n)
+    return splits

@@ -1,0 +1,208 @@
+"""Fine-tune a QA model with `transformers.Trainer`, scoring EM/F1 (not just the loss) at every evaluation.
+
+Features are built with ``Dataset.map(batched=True)`` without padding; `DataCollatorWithPadding` pads each
+batch to its longest window (dynamic padding). Evaluation predicts on the evaluation windows, decodes answers
+(`qa_tutorial.decoding`) and scores them (`qa_tutorial.metrics`). The plain PyTorch loop is in `qa_tutorial.loop`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from pathlib import Path
+from typing import Any
+
+import datasets
+import numpy as np
+import pandas as pd
+import torch
+import transformers
+from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
+
+from qa_tutorial.decoding import decode_predictions
+from qa_tutorial.features import prepare_eval_features, prepare_train_features
+from qa_tutorial.inference import score_answers
+
+__all__ = ["EVAL_ONLY_COLUMNS", "QATrainer", "TrainingResult", "eval_features", "history_frame",
+           "mixed_precision_flags", "qa_scores", "train_features", "train_qa", "training_arguments"]
+
+EVAL_ONLY_COLUMNS = ("example_id", "offset_mapping", "cls_index")  # decoding needs them; the model does not
+
+
+@dataclasses.dataclass
+class TrainingResult:
+    """What a training run returns (the same for `train_qa` and `qa_tutorial.loop.fit`).
+
+    Attributes:
+        model: the trained model. metrics: the final evaluation ("eval_exact_match", "eval_f1", ...).
+        history: one row per logged step: "step", "epoch", "loss", "learning_rate", "eval_exact_match", "eval_f1", ...
+        global_step: optimisation steps done. output_dir: where checkpoints went (None: none saved).
+    """
+
+    model: Any
+    metrics: dict[str, float]
+    history: pd.DataFrame
+    global_step: int
+    output_dir: Path | None = None
+
+
+def mixed_precision_flags(device: str | torch.device | None = None, *, wanted: bool = True) -> dict[str, bool]:
+    """``{"bf16": ..., "fp16": ...}`` for ``device``: bf16 where CUDA supports it, else fp16 on CUDA, none on CPU.
+
+    >>> mixed_precision_flags("cpu")
+    {'bf16': False, 'fp16': False}
+    """
+    device = torch.device(device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu"))
+    if not wanted or device.type != "cuda" or not torch.cuda.is_available():
+        return {"bf16": False, "fp16": False}
+    bf16 = torch.cuda.is_bf16_supported()
+    return {"bf16": bf16, "fp16": not bf16}
+
+
+def training_arguments(**kwargs: Any) -> TrainingArguments:
+    """`TrainingArguments` that accept the same names in transformers 4.x and 5.x.
+
+    ``eval_strategy`` (``evaluation_strategy`` before 4.41) and ``group_by_length`` (``train_sampling_strategy=
+    "group_by_length"`` in 5.x) are translated to what the installed version knows; ``report_to`` must be given.
+
+    >>> training_arguments(output_dir="out", report_to="none", eval_strategy="no").report_to
+    []
+    """
+    if "report_to" not in kwargs:
+        raise ValueError("give report_to explicitly (e.g. 'none'), or an installed tracker may prompt for a login")
+    known = inspect.signature(TrainingArguments).parameters
+    if "eval_strategy" in kwargs and "eval_strategy" not in known:
+        kwargs["evaluation_strategy"] = kwargs.pop("eval_strategy")
+    if kwargs.pop("group_by_length", False):
+        if "group_by_length" in known:
+            kwargs["group_by_length"] = True
+        else:
+            kwargs["train_sampling_strategy"] = "group_by_length"
+    return TrainingArguments(**kwargs)
+
+
+def train_features(examples: datasets.Dataset, tokenizer: Any, *, max_length: int = 384,
+                   doc_stride: int = 128) -> datasets.Dataset:
+    """Unpadded training windows with start/end labels (``Dataset.map(batched=True)``; one example, many rows)."""
+    return examples.map(prepare_train_features, batched=True, remove_columns=examples.column_names,
+                        fn_kwargs={"tokenizer": tokenizer, "max_length": max_length, "doc_stride": doc_stride,
+                                   "padding": False}, desc="train features")
+
+
+def eval_features(examples: datasets.Dataset, tokenizer: Any, *, max_length: int = 384,
+                  doc_stride: int = 128) -> datasets.Dataset:
+    """Unpadded evaluation windows with "example_id", "offset_mapping" and "cls_index" for decoding."""
+    return examples.map(prepare_eval_features, batched=True, remove_columns=examples.column_names,
+                        fn_kwargs={"tokenizer": tokenizer, "max_length": max_length, "doc_stride": doc_stride,
+                                   "padding": False}, desc="eval features")
+
+
+def qa_scores(examples: Any, features: Any, start_logits: np.ndarray, end_logits: np.ndarray, *,
+              version_2_with_negative: bool = False, prefix: str = "eval") -> dict[str, float]:
+    """Decode answers from logits (n_features, seq_len) and score them: ``{prefix}_exact_match``, ``{prefix}_f1``, ...
+
+    Padding positions in the logits (beyond a window's offsets) are never chosen: decoding only looks inside
+    each window's context.
+    """
+    decoded = decode_predictions(examples, features, start_logits, end_logits,
+                                 version_2_with_negative=version_2_with_negative, with_nbest=False)
+    scores = score_answers(decoded.predictions, examples, version_2_with_negative=version_2_with_negative,
+                           null_odds=decoded.null_odds)
+    prefix = f"{prefix}_" if prefix else ""
+    return {f"{prefix}{key}": float(value) for key, value in scores.items()}
+
+
+def history_frame(log_history: list[dict[str, Any]]) -> pd.DataFrame:
+    """Trainer-style log entries to a DataFrame, one row per step (entries of the same step merged).
+
+    >>> history_frame([{"step": 5, "loss": 2.0}, {"step": 5, "eval_f1": 40.0}, {"step": 10, "loss": 1.0}])
+       step  loss  eval_f1
+    0     5   2.0     40.0
+    1    10   1.0      NaN
+    """
+    if not log_history:
+        return pd.DataFrame(columns=["step", "epoch", "loss"])
+    frame = pd.DataFrame(log_history)
+    return frame.groupby("step", sort=True, as_index=False).first()
+
+
+class QATrainer(Trainer):
+    """A `Trainer` whose `evaluate` predicts answers and reports SQuAD EM/F1 (plus the usual speed figures)."""
+
+    def __init__(self, *args: Any, eval_examples: datasets.Dataset, eval_windows: datasets.Dataset,
+                 version_2_with_negative: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.eval_examples, self.eval_windows = eval_examples, eval_windows
+        self.version_2_with_negative = version_2_with_negative
+
+    def evaluate(self, eval_dataset: Any = None, ignore_keys: list[str] | None = None,
+                 metric_key_prefix: str = "eval", **kwargs: Any) -> dict[str, float]:
+        """Predict on the evaluation windows, decode and score; log and return ``{prefix}_exact_match``/``_f1``."""
+        windows = self.eval_windows.remove_columns(list(EVAL_ONLY_COLUMNS))
+        output = self.predict(windows, ignore_keys=ignore_keys, metric_key_prefix=metric_key_prefix)
+        start_logits, end_logits = output.predictions[:2]  # (n_features, longest window), padded with -100
+        metrics = qa_scores(self.eval_examples, self.eval_windows, start_logits, end_logits,
+                            version_2_with_negative=self.version_2_with_negative, prefix=metric_key_prefix)
+        metrics.update({k: v for k, v in output.metrics.items() if k.endswith(("_runtime", "_samples_per_second"))})
+        self.log(metrics)
+        self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+        return metrics
+
+
+def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_examples: datasets.Dataset, *,
+             output_dir: str | Path, version_2_with_negative: bool = False, max_length: int = 384,
+             doc_stride: int = 128, num_train_epochs: float = 3.0, learning_rate: float = 3e-5,
+             per_device_train_batch_size: int = 16, per_device_eval_batch_size: int = 64, seed: int = 42,
+             group_by_length: bool = False, report_to: str | list[str] = "none",
+             resume_from_checkpoint: str | bool | None = None, max_steps: int = -1, eval_steps: int | None = None,
+             logging_steps: int = 50, mixed_precision: bool = True, save_total_limit: int | None = 2,
+             weight_decay: float = 0.01, warmup_steps: int = 0, disable_tqdm: bool | None = None,
+             ) -> TrainingResult:
+    """Fine-tune ``model`` for extractive QA with `Trainer`, evaluating EM/F1 every epoch (or ``eval_steps``).
+
+    Args:
+        model: a ``...ForQuestionAnswering`` model; tokenizer: its fast tokenizer.
+        train_examples, eval_examples: SQuAD-layout datasets (id, context, question, answers).
+        output_dir: checkpoints go to ``output_dir/checkpoint-<step>`` at each evaluation.
+        version_2_with_negative: score with SQuAD v2.0 (null answers) instead of v1.1.
+        max_length, doc_stride: windows; num_train_epochs, learning_rate, per_device_train_batch_size,
+            weight_decay, warmup_steps, max_steps (> 0 overrides epochs): optimisation.
+        seed: seeds weights of new heads, dropout and data order.
+        group_by_length: batch windows of similar length together (less padding).
+        report_to: trackers ("none" by default: no login prompt).
+        resume_from_checkpoint: a checkpoint folder, or True for the latest one in ``output_dir``.
+        eval_steps: evaluate (and save) every so many steps; None: every epoch.
+        logging_steps: log the training loss every so many steps.
+        mixed_precision: use bf16/fp16 where the device supports it (never on CPU).
+        save_total_limit: checkpoints kept; disable_tqdm: hide progress bars (None: the Trainer's default).
+
+    Returns:
+        `TrainingResult` with the final ``eval_exact_match``/``eval_f1`` and the history DataFrame.
+    """
+    transformers.set_seed(seed)
+    train_windows = train_features(train_examples, tokenizer, max_length=max_length, doc_stride=doc_stride)
+    eval_windows = eval_features(eval_examples, tokenizer, max_length=max_length, doc_stride=doc_stride)
+    strategy = "epoch" if eval_steps is None else "steps"
+    steps = {} if eval_steps is None else {"eval_steps": eval_steps, "save_steps": eval_steps}
+    args = training_arguments(
+        output_dir=str(output_dir), eval_strategy=strategy, save_strategy=strategy, logging_strategy="steps",
+        logging_steps=logging_steps, num_train_epochs=num_train_epochs, max_steps=max_steps,
+        learning_rate=learning_rate, weight_decay=weight_decay, warmup_steps=warmup_steps,
+        per_device_train_batch_size=per_device_train_batch_size, per_device_eval_batch_size=per_device_eval_batch_size,
+        seed=seed, data_seed=seed, group_by_length=group_by_length, report_to=report_to,
+        save_total_limit=save_total_limit, disable_tqdm=disable_tqdm, dataloader_pin_memory=torch.cuda.is_available(),
+        **mixed_precision_flags(wanted=mixed_precision), **steps,
+    )
+    trainer = QATrainer(model=model, args=args, train_dataset=train_windows, eval_dataset=eval_windows,
+                        data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
+                        eval_examples=eval_examples, eval_windows=eval_windows,
+                        version_2_with_negative=version_2_with_negative)
+    trainer.train(resume_from_checkpoint=resume_from_checkpoint)
+    evaluated = [e for e in trainer.state.log_history if "eval_f1" in e]
+    if evaluated and evaluated[-1].get("step") == trainer.state.global_step:
+        metrics = {k: v for k, v in evaluated[-1].items() if k.startswith("eval_")}
+    else:
+        metrics = trainer.evaluate()
+    return TrainingResult(model=trainer.model, metrics=metrics, history=history_frame(trainer.state.log_history),
+                          global_step=trainer.state.global_step, output_dir=Path(output_dir))
+

@@ -1,0 +1,66 @@
+"""Tests for qa_tutorial.profiles: plain settings, the environment switch, and carving splits by article."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from qa_tutorial.profiles import FULL, PROFILE_ENV, QUICK, TINY, get_profile, load_profile_splits
+
+
+def test_full_profile_names_the_real_checkpoints():
+    assert FULL.checkpoint("english") == "distilbert-base-cased"
+    assert FULL.checkpoint("portuguese") == "neuralmind/bert-base-portuguese-cased"
+    assert FULL.checkpoint("long") == "allenai/longformer-base-4096"
+    assert FULL.long_max_length == 4096 and FULL.max_length == 384 and FULL.doc_stride == 128
+    assert FULL.train_examples is None and FULL.mixed_precision
+
+
+def test_quick_profile_is_tiny_sliced_and_on_cpu():
+    assert {QUICK.checkpoint(lang) for lang in ("english", "portuguese", "long")} == {TINY}
+    assert QUICK.device == "cpu" and not QUICK.mixed_precision
+    assert QUICK.train_examples and QUICK.train_examples <= 1000 and QUICK.max_length < FULL.max_length
+    with pytest.raises(ValueError, match="unknown language"):
+        QUICK.checkpoint("klingon")
+
+
+def test_profiles_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        QUICK.learning_rate = 1.0
+
+
+def test_get_profile_reads_the_environment(monkeypatch):
+    monkeypatch.delenv(PROFILE_ENV, raising=False)
+    assert get_profile() is QUICK
+    monkeypatch.setenv(PROFILE_ENV, "full")
+    assert get_profile() is FULL
+    assert get_profile("quick") is QUICK  # an explicit name wins over the variable
+
+
+def test_unknown_profile_lists_the_valid_ones(monkeypatch):
+    monkeypatch.setenv(PROFILE_ENV, "medium")
+    with pytest.raises(ValueError, match=r"'medium'.*QA_TUTORIAL_PROFILE.*\['full', 'quick'\]"):
+        get_profile()
+
+
+def test_quick_splits_are_carved_by_article_from_dev(data_dir, capsys):
+    profile = dataclasses.replace(QUICK, train_examples=300, eval_examples=50)
+    splits = load_profile_splits(profile, "squad", data_dir=data_dir)
+    assert "carved by article" in capsys.readouterr().out
+    assert len(splits["train"]) == 300 and len(splits["validation"]) == 50
+    assert not set(splits["train"]["title"]) & set(splits["validation"]["title"])
+    again = load_profile_splits(profile, "squad", data_dir=data_dir)
+    assert again["train"]["id"] == splits["train"]["id"]  # seeded: the same slices every run
+
+
+def test_faquad_has_both_splits_so_nothing_is_carved(data_dir, capsys):
+    splits = load_profile_splits(dataclasses.replace(QUICK, train_examples=20, eval_examples=10), "faquad",
+                                 data_dir=data_dir)
+    assert "carved" not in capsys.readouterr().out
+    assert len(splits["train"]) == 20 and len(splits["validation"]) == 10
+
+
+def test_unknown_dataset_is_a_clear_error():
+    with pytest.raises(ValueError, match="known names"):
+        load_profile_splits(QUICK, "imdb")
