@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from qa_tutorial.files import write_json_atomic
+from qa_tutorial.files import write_json_atomic, write_text_atomic
 
 DEFAULT_RUNS = Path("runs")
 DEFAULT_MODEL = DEFAULT_RUNS / "quick-model"
@@ -73,6 +74,60 @@ def _decode_and_score(args: argparse.Namespace) -> tuple[dict, Any, bool, Any]:
                                    max_answer_length=args.max_answer_length,
                                    null_score_diff_threshold=args.null_threshold, device=args.device)
     return metrics, decoded, version_2, examples
+
+
+def _is_main_process() -> bool:
+    """Under torchrun, only rank 0 writes the model and result files."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def cmd_train(args: argparse.Namespace) -> dict:
+    from qa_tutorial.models import build_tiny_qa_model, load_qa_model
+    from qa_tutorial.profiles import TINY, get_profile, load_profile_splits
+    from qa_tutorial.sharing import save_for_sharing
+    from qa_tutorial.training import train_qa
+
+    profile = get_profile(args.profile)
+    splits = load_profile_splits(profile, args.dataset, data_dir=args.data_dir)
+    version_2 = _version_2(args, splits["validation"])
+    output = Path(args.output_dir)
+    checkpoint = args.model or profile.checkpoint("long" if args.dataset == "covid_qa" else
+                                                  "portuguese" if args.dataset in {"squad_pt", "squad_v2_pt",
+                                                                                   "faquad"} else "english")
+    if checkpoint == TINY:
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            raise CommandError("several processes would each build a different tiny tokenizer: build the model "
+                               "once with `qa-tutorial tiny-model --output DIR` and pass `--model DIR`")
+        texts = sorted(set(splits["train"].select_columns(["context"]).to_dict()["context"]))
+        checkpoint = str(build_tiny_qa_model(texts, output / "initial", vocab_size=profile.tiny_vocab_size,
+                                             hidden_size=profile.tiny_hidden_size, seed=args.seed))
+    model, tokenizer, report = load_qa_model(checkpoint)
+    max_length = args.max_length or profile.max_length
+    doc_stride = args.doc_stride or profile.doc_stride
+    settings = {"profile": profile.name, "base": checkpoint, "train_examples": len(splits["train"]),
+                "max_length": max_length, "doc_stride": doc_stride,
+                "num_train_epochs": args.epochs or profile.num_train_epochs, "max_steps": args.max_steps,
+                "learning_rate": args.learning_rate or profile.learning_rate,
+                "per_device_train_batch_size": args.batch_size or profile.per_device_train_batch_size,
+                "seed": args.seed, "group_by_length": args.group_by_length}
+    result = train_qa(model, tokenizer, splits["train"], splits["validation"], output_dir=output / "checkpoints",
+                      version_2_with_negative=version_2, max_length=max_length, doc_stride=doc_stride,
+                      num_train_epochs=settings["num_train_epochs"], max_steps=args.max_steps,
+                      learning_rate=settings["learning_rate"],
+                      per_device_train_batch_size=settings["per_device_train_batch_size"], seed=args.seed,
+                      group_by_length=args.group_by_length, report_to=args.report_to,
+                      resume_from_checkpoint=True if args.resume else None, logging_steps=args.logging_steps,
+                      mixed_precision=profile.mixed_precision)
+    metrics = {k.removeprefix("eval_"): v for k, v in result.metrics.items()}
+    if _is_main_process():
+        note = ("Quick profile: a tiny model trained on a small slice on a CPU; its scores show that the pipeline "
+                "works, not how well a real model does." if profile.name == "quick" else "")
+        save_for_sharing(result.model, tokenizer, output, model_name=output.name, metrics=metrics,
+                         dataset_type=args.dataset, dataset_name=args.dataset, settings=settings,
+                         base_model=None if report is None or "initial" in checkpoint else checkpoint, notes=note)
+        write_text_atomic(output / "history.csv", result.history.to_csv(index=False))
+        write_json_atomic(output / "eval_results.json", metrics)
+    return {"model": str(output), "steps": result.global_step, "version_2": version_2, **metrics}
 
 
 def cmd_predict(args: argparse.Namespace) -> dict:
@@ -171,6 +226,27 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--lowercase", action="store_true", help="uncased WordPiece (bert only)")
     tiny.add_argument("--seed", type=int, default=0)
     tiny.set_defaults(run=cmd_tiny_model)
+
+    train = commands.add_parser("train", help="fine-tune a QA model (quick profile: a tiny model, offline)")
+    _data_arguments(train)
+    train.add_argument("--profile", default=None, help="quick or full (default: $QA_TUTORIAL_PROFILE, else quick)")
+    train.add_argument("--model", default=None, help="checkpoint to fine-tune (default: the profile's)")
+    train.add_argument("--output-dir", default=str(DEFAULT_MODEL), help=f"where the model goes ({DEFAULT_MODEL})")
+    train.add_argument("--version-2", dest="version_2", action="store_true", default=None,
+                       help="SQuAD v2.0 rules (default: when the data has unanswerable questions)")
+    train.add_argument("--version-1", dest="version_2", action="store_false", help="SQuAD v1.1 rules")
+    train.add_argument("--epochs", type=float, default=None, help="default: the profile's")
+    train.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (overrides epochs)")
+    train.add_argument("--learning-rate", type=float, default=None)
+    train.add_argument("--batch-size", type=int, default=None, help="per device")
+    train.add_argument("--max-length", type=int, default=None)
+    train.add_argument("--doc-stride", type=int, default=None)
+    train.add_argument("--seed", type=int, default=42)
+    train.add_argument("--group-by-length", action="store_true", help="batch windows of similar length")
+    train.add_argument("--logging-steps", type=int, default=10)
+    train.add_argument("--report-to", default="none", help="tracker for the Trainer (default: none)")
+    train.add_argument("--resume", action="store_true", help="resume from the latest checkpoint in --output-dir")
+    train.set_defaults(run=cmd_train)
 
     predict = commands.add_parser("predict", help="write predictions.json, nbest_predictions.json (and null_odds.json)")
     _data_arguments(predict)

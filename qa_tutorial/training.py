@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import os
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,14 @@ class QATrainer(Trainer):
         return metrics
 
 
+def _processes() -> dict[str, Any]:
+    """Device settings for one or several processes: under ``torchrun`` on a machine without a GPU, the CPU
+    processes train together with DDP over gloo (the Trainer would otherwise train each alone)."""
+    if torch.cuda.is_available() or int(os.environ.get("WORLD_SIZE", "1")) < 2:
+        return {}
+    return {"use_cpu": True, "ddp_backend": "gloo"}
+
+
 def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_examples: datasets.Dataset, *,
              output_dir: str | Path, version_2_with_negative: bool = False, max_length: int = 384,
              doc_stride: int = 128, num_train_epochs: float = 3.0, learning_rate: float = 3e-5,
@@ -191,7 +200,7 @@ def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_
         per_device_train_batch_size=per_device_train_batch_size, per_device_eval_batch_size=per_device_eval_batch_size,
         seed=seed, data_seed=seed, group_by_length=group_by_length, report_to=report_to,
         save_total_limit=save_total_limit, disable_tqdm=disable_tqdm, dataloader_pin_memory=torch.cuda.is_available(),
-        **mixed_precision_flags(wanted=mixed_precision), **steps,
+        **mixed_precision_flags(wanted=mixed_precision), **_processes(), **steps,
     )
     trainer = QATrainer(model=model, args=args, train_dataset=train_windows, eval_dataset=eval_windows,
                         data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,

@@ -54,6 +54,22 @@ def test_evaluate_a_model_matches_its_predictions_file(tiny_folder, data_dir, tm
     assert json.loads(capsys.readouterr().out) == pytest.approx(direct)
 
 
+@pytest.mark.realdata
+def test_train_quick_profile_writes_a_shareable_folder(data_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("QA_TUTORIAL_PROFILE", "quick")
+    out = tmp_path / "model"
+    assert main(["train", "--data-dir", str(data_dir), "--output-dir", str(out), "--max-steps", "4",
+                 "--max-length", "128", "--doc-stride", "32"]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(printed[printed.rindex("{\n"):])  # the command's summary comes last, after Trainer logs
+    assert result["steps"] == 4 and result["version_2"] is False
+    assert {"README.md", "model.safetensors", "history.csv", "eval_results.json"} <= {p.name for p in out.iterdir()}
+    assert (out / "initial" / "model.safetensors").exists()  # the tiny model built offline before training
+    card = (out / "README.md").read_text()
+    assert "model-index" in card and "Quick profile" in card
+    assert set(json.loads((out / "eval_results.json").read_text())) >= {"exact_match", "f1"}
+
+
 def test_bad_arguments_exit_2(capsys):
     with pytest.raises(SystemExit) as raised:
         main(["predict", "--no-such-option"])
@@ -96,7 +112,7 @@ def test_answer_from_a_string_and_from_a_long_file(tiny_folder, tmp_path, capsys
 
 
 def test_help_for_every_subcommand(capsys):
-    for command in ("tiny-model", "predict", "evaluate", "answer"):
+    for command in ("tiny-model", "train", "predict", "evaluate", "answer"):
         with pytest.raises(SystemExit) as raised:
             main([command, "--help"])
         assert raised.value.code == 0
