@@ -47,7 +47,8 @@ def _load_model(path: str) -> tuple[Any, Any]:
         if Path(path).exists():
             raise
         raise CommandError(f"model {path!r}: no such folder, and it could not be loaded from the Hub "
-                           f"({type(err).__name__}). Build one with `qa-tutorial tiny-model --output {path}`.") from None
+                           f"({type(err).__name__}). Build one with `qa-tutorial tiny-model --output {path}`."
+                           ) from None
     return model, tokenizer
 
 
@@ -94,14 +95,15 @@ def cmd_train(args: argparse.Namespace) -> dict:
     checkpoint = args.model or profile.checkpoint("long" if args.dataset == "covid_qa" else
                                                   "portuguese" if args.dataset in {"squad_pt", "squad_v2_pt",
                                                                                    "faquad"} else "english")
-    if checkpoint == TINY:
+    built_offline = checkpoint == TINY
+    if built_offline:
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:
             raise CommandError("several processes would each build a different tiny tokenizer: build the model "
                                "once with `qa-tutorial tiny-model --output DIR` and pass `--model DIR`")
         texts = sorted(set(splits["train"].select_columns(["context"]).to_dict()["context"]))
         checkpoint = str(build_tiny_qa_model(texts, output / "initial", vocab_size=profile.tiny_vocab_size,
                                              hidden_size=profile.tiny_hidden_size, seed=args.seed))
-    model, tokenizer, report = load_qa_model(checkpoint)
+    model, tokenizer, _ = load_qa_model(checkpoint)
     max_length = args.max_length or profile.max_length
     doc_stride = args.doc_stride or profile.doc_stride
     settings = {"profile": profile.name, "base": checkpoint, "train_examples": len(splits["train"]),
@@ -124,7 +126,7 @@ def cmd_train(args: argparse.Namespace) -> dict:
                 "works, not how well a real model does." if profile.name == "quick" else "")
         save_for_sharing(result.model, tokenizer, output, model_name=output.name, metrics=metrics,
                          dataset_type=args.dataset, dataset_name=args.dataset, settings=settings,
-                         base_model=None if report is None or "initial" in checkpoint else checkpoint, notes=note)
+                         base_model=None if built_offline else checkpoint, notes=note)
         write_text_atomic(output / "history.csv", result.history.to_csv(index=False))
         write_json_atomic(output / "eval_results.json", metrics)
     return {"model": str(output), "steps": result.global_step, "version_2": version_2, **metrics}
@@ -198,7 +200,7 @@ def _data_arguments(parser: argparse.ArgumentParser, split: str = "validation") 
 
 
 def _decoding_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model folder or Hub id (default: {DEFAULT_MODEL})")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model or Hub id ({DEFAULT_MODEL})")
     parser.add_argument("--version-2", dest="version_2", action="store_true", default=None,
                         help="SQuAD v2.0 rules (default: when the data has unanswerable questions)")
     parser.add_argument("--version-1", dest="version_2", action="store_false", help="SQuAD v1.1 rules")
@@ -267,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     source = answer.add_mutually_exclusive_group(required=True)
     source.add_argument("--context", help="the context, as a string")
     source.add_argument("--context-file", help="a UTF-8 text file holding the context (any length)")
-    answer.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model folder or Hub id (default: {DEFAULT_MODEL})")
+    answer.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model or Hub id ({DEFAULT_MODEL})")
     answer.add_argument("--top-k", type=int, default=1)
     answer.add_argument("--max-answer-len", type=int, default=15)
     answer.add_argument("--max-seq-len", type=int, default=384)

@@ -23,11 +23,9 @@ from qa_tutorial.training import TrainingResult, history_frame, train_features
 __all__ = ["fit"]
 
 
-def _model_columns(model: Any, windows: datasets.Dataset, labels: bool) -> datasets.Dataset:
+def _model_columns(model: Any, windows: datasets.Dataset) -> datasets.Dataset:
     """Keep only the columns ``model.forward`` accepts (DistilBERT takes no ``token_type_ids``)."""
     accepted = set(inspect.signature(model.forward).parameters)
-    if not labels:
-        accepted -= {"start_positions", "end_positions"}
     return windows.select_columns([c for c in windows.column_names if c in accepted])
 
 
@@ -59,7 +57,8 @@ def fit(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_examp
     transformers.set_seed(seed)
     device = _device(device)
     windows = train_features(train_examples, tokenizer, max_length=max_length, doc_stride=doc_stride)
-    loader = DataLoader(_model_columns(model, windows, labels=True), batch_size=batch_size, shuffle=True, collate_fn=DataCollatorWithPadding(tokenizer),
+    loader = DataLoader(_model_columns(model, windows), batch_size=batch_size, shuffle=True,
+                        collate_fn=DataCollatorWithPadding(tokenizer),
                         generator=torch.Generator().manual_seed(seed))
     model.to(device)
     no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or "LayerNorm" in n or "norm" in n]
