@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from qa_tutorial.features import question_first, tokenize_windows
+from qa_tutorial.inference import MODEL_INPUTS, predict_logits
 
 __all__ = ["QuestionAnswerer", "window_span_candidates"]
 
@@ -89,17 +90,6 @@ def _word_char_spans(offsets: np.ndarray, word_ids: Sequence[int | None]) -> tup
     firsts = np.flatnonzero(new)
     lasts = np.append(firsts[1:] - 1, len(words) - 1)
     return offsets[firsts[run], 0], offsets[lasts[run], 1]
-
-
-def _pad(rows: list[list[int]], value: int, left: bool) -> torch.Tensor:
-    """Pad ragged rows to one (batch, max_len) tensor, on the left or on the right."""
-    out = torch.full((len(rows), max(map(len, rows))), value, dtype=torch.long)
-    for i, row in enumerate(rows):
-        if left:
-            out[i, out.shape[1] - len(row):] = torch.tensor(row)
-        else:
-            out[i, :len(row)] = torch.tensor(row)
-    return out
 
 
 def _add(found: list[Answer], context: str, begin: int, stop: int, score: float) -> None:
@@ -193,21 +183,10 @@ class QuestionAnswerer:
 
     def _logits(self, encoding: Any) -> list[tuple[np.ndarray, np.ndarray]]:
         """Forward all windows in batches of ``batch_size``; per window (start, end) logits without padding."""
-        names = [k for k in self.tokenizer.model_input_names if k in encoding]
-        lengths = [len(ids) for ids in encoding["input_ids"]]
-        left = self.tokenizer.padding_side == "left"
-        out = []
-        with torch.inference_mode():
-            for b in range(0, len(lengths), self.batch_size):
-                rows = [{k: encoding[k][i] for k in names} for i in range(b, min(b + self.batch_size, len(lengths)))]
-                output = self.model(**{k: _pad([r[k] for r in rows], self.tokenizer.pad_token_id if k == "input_ids"
-                                               else 0, left).to(self.device) for k in names})
-                start = output.start_logits.float().cpu().numpy()  # (batch, padded_len)
-                end = output.end_logits.float().cpu().numpy()
-                for j, n in enumerate(lengths[b:b + len(rows)]):
-                    cut = slice(start.shape[1] - n, None) if left else slice(0, n)
-                    out.append((start[j, cut], end[j, cut]))
-        return out
+        features = {name: encoding[name] for name in MODEL_INPUTS if name in encoding}
+        start, end = predict_logits(self.model, features, batch_size=self.batch_size, device=self.device,
+                                    padding_side=self.tokenizer.padding_side, progress=False)
+        return [(start[w, :len(ids)], end[w, :len(ids)]) for w, ids in enumerate(encoding["input_ids"])]
 
     def _decode(self, encoding: Any, contexts: list[str], logits: list[tuple[np.ndarray, np.ndarray]],
                 opts: dict[str, Any]) -> list[list[Answer]]:

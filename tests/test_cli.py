@@ -116,4 +116,4 @@ def test_help_for_every_subcommand(capsys):
         with pytest.raises(SystemExit) as raised:
             main([command, "--help"])
         assert raised.value.code == 0
-        assert "--model" in capsys.readouterr().out or command == "tiny-model"
+        assert f"usage: qa-tutorial {command}" in capsys.readouterr().out

@@ -144,7 +144,7 @@ def test_consecutive_windows_overlap_by_stride(wordpiece_tokenizer):
 def test_works_in_dataset_map(wordpiece_tokenizer):
     datasets = pytest.importorskip("datasets")
     context = " ".join(WORDS * 5)
-    rows = _example(context, 4, 9) | {}
+    rows = _example(context, 4, 9)
     ds = datasets.Dataset.from_dict({k: v * 3 for k, v in rows.items()})
     ds = ds.map(lambda b, i: {"id": [f"e{j}" for j in i]}, batched=True, with_indices=True)
     train = ds.map(prepare_train_features, batched=True, remove_columns=ds.column_names,
