@@ -1,14 +1,21 @@
 # Two entry points for a fresh machine (see README.md):
-#   make book  - set up the environment and build the executed book
-#   make test  - set up the environments and run every test
+#   make book  - set up the environment and build the executed book into _build/html
+#   make test  - set up the environments and run every test: package tests, every chapter under nbval,
+#                the book rendered from that same execution and checked in headless Chromium, and the
+#                package tests again on transformers 4.57
 PYTHON ?= python3
 VENV := .venv
 COMPAT := .venv-457
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export QA_TUTORIAL_DATA_DIR ?= $(abspath ../shared/data)
+export QA_TUTORIAL_CACHE ?= $(abspath _build/cache)
+EXECUTED := _build/executed
+TESTED_BOOK := _build/tested-book
+NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-compat test test-main test-compat book clean
+.PHONY: setup setup-compat chromium test test-main test-notebooks test-browser test-compat book clean
 
 # torch==2.13.0 goes in first: it is the CPU wheel; anything looser pulls CUDA packages.
 $(VENV)/.installed: pyproject.toml
@@ -29,17 +36,33 @@ $(COMPAT)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 setup-compat: $(COMPAT)/.installed
 
+# Debian's Chromium for the rendered-book test.
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+	@chromium --version
+
 test-main: setup
 	$(VENV)/bin/python -m pytest
+
+# Each chapter is executed once, under nbval; tests/nbcapture.py keeps the outputs for the book build.
+test-notebooks: setup
+	rm -rf $(EXECUTED)
+	QA_TUTORIAL_BOOK_BUILD=1 $(VENV)/bin/python -m pytest -p tests.nbcapture --nb-capture $(EXECUTED) \
+	  $(NBVAL) -o addopts="-ra" book
+
+test-browser: setup chromium
+	$(VENV)/bin/python tests/build_book.py $(EXECUTED) $(TESTED_BOOK)
+	$(VENV)/bin/python -m pytest -m book tests/test_book_html.py
 
 test-compat: setup-compat
 	$(COMPAT)/bin/python -c "import transformers; assert transformers.__version__.startswith('4.57'), transformers.__version__; print('compat env: transformers', transformers.__version__)"
 	$(COMPAT)/bin/python -m pytest tests qa_tutorial
 
-test: test-main test-compat
+test: test-main test-notebooks test-browser test-compat
 
 book: setup
-	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	QA_TUTORIAL_BOOK_BUILD=1 $(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 clean:
 	rm -rf _build .pytest_cache

@@ -47,11 +47,13 @@ def train_wordpiece_tokenizer(
 
     The pipeline is BERT's: ``BertNormalizer`` (lowercasing and accent stripping only when ``lowercase``),
     ``BertPreTokenizer``, WordPiece with ``##`` continuations, and the template ``[CLS] A [SEP] B [SEP]``
-    with token type ids 0 then 1. Special tokens get ids 0..4: [PAD] [UNK] [CLS] [SEP] [MASK].
+    with token type ids 0 then 1. Special tokens get ids 0..4: [PAD] [UNK] [CLS] [SEP] [MASK]. The pieces
+    are learnt by a BPE trainer and each one is kept as a word start and as a ``##`` continuation, so the
+    same text always gives the same vocabulary (the `tokenizers` WordPiece trainer does not).
 
     Args:
         texts: the training text, an iterable of strings (empty strings are skipped).
-        vocab_size: target vocabulary size, special tokens included (at least 10).
+        vocab_size: largest vocabulary size, special tokens included (at least 10).
         lowercase: True for an uncased tokenizer (lowercase and strip accents), False for a cased one.
         model_max_length: the longest input the model will accept, stored on the tokenizer.
 
@@ -67,22 +69,30 @@ def train_wordpiece_tokenizer(
     >>> enc.sequence_ids()
     [None, 0, 0, 0, 0, None, 1, 1, None]
     """
+    _check_trained([1], vocab_size, minimum=10)
     seen = [0]
-    backend = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
-    backend.normalizer = normalizers.BertNormalizer(
+    normalizer = normalizers.BertNormalizer(
         clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=lowercase
     )
+    # The WordPiece trainer of `tokenizers` numbers "##" symbols in hash-map order, so equal pair counts
+    # are broken differently on every run. A plain BPE trainer is deterministic: learn the pieces with it,
+    # then give every piece both forms, word-initial ("piece") and continuation ("##piece").
+    bpe = Tokenizer(models.BPE())
+    bpe.normalizer = normalizer
+    bpe.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.BpeTrainer(
+        vocab_size=max(1, (vocab_size - len(WORDPIECE_SPECIAL_TOKENS)) // 2), show_progress=False
+    )
+    bpe.train_from_iterator(_counted(texts, seen), trainer=trainer)
+    _check_trained(seen, vocab_size, minimum=10)
+    vocab = {token: i for i, token in enumerate(WORDPIECE_SPECIAL_TOKENS)}
+    for piece, _ in sorted(bpe.get_vocab().items(), key=lambda item: item[1]):
+        for token in (piece, "##" + piece):
+            vocab.setdefault(token, len(vocab))
+    backend = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+    backend.normalizer = normalizer
     backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     backend.decoder = decoders.WordPiece(prefix="##")
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size,
-        special_tokens=WORDPIECE_SPECIAL_TOKENS,
-        continuing_subword_prefix="##",
-        show_progress=False,
-    )
-    _check_trained([1], vocab_size, minimum=10)
-    backend.train_from_iterator(_counted(texts, seen), trainer=trainer)
-    _check_trained(seen, vocab_size, minimum=10)
     cls_id, sep_id = backend.token_to_id("[CLS]"), backend.token_to_id("[SEP]")
     backend.post_processor = processors.TemplateProcessing(
         single="[CLS]:0 $A:0 [SEP]:0",

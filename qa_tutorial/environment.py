@@ -1,0 +1,76 @@
+"""What a chapter runs on: library versions, the profile and the device, printed in each chapter's first cell.
+
+`show_environment` also turns off the progress bars of `datasets` and `transformers` in a rendered book,
+where they would print as pages of carriage returns; in a live notebook or a terminal they stay on.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from importlib import metadata
+
+from qa_tutorial.profiles import Profile, get_profile
+
+__all__ = ["LIBRARIES", "device_name", "library_versions", "show_environment"]
+
+LIBRARIES = ("qa-tutorial", "torch", "transformers", "tokenizers", "datasets", "accelerate", "numpy")
+BOOK_BUILD_ENV = "QA_TUTORIAL_BOOK_BUILD"  # set by the book build and the notebook tests
+
+
+def library_versions(names: tuple[str, ...] = LIBRARIES) -> dict[str, str]:
+    """Installed version of each distribution in ``names`` ("not installed" when absent).
+
+    >>> library_versions(("numpy", "no-such-package-xyz"))["no-such-package-xyz"]
+    'not installed'
+    """
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def device_name(profile: Profile) -> str:
+    """The device a profile runs on: "cuda" when it asks for one (or "auto") and one exists, else "cpu".
+
+    >>> from qa_tutorial.profiles import QUICK
+    >>> device_name(QUICK)
+    'cpu'
+    """
+    import torch
+
+    if profile.device == "cpu":
+        return "cpu"
+    if torch.cuda.is_available():
+        return "cuda"
+    if profile.device == "cuda":
+        raise RuntimeError(f"profile {profile.name!r} asks for a CUDA device and none is available")
+    return "cpu"
+
+
+def show_environment(profile: str | Profile | None = None) -> Profile:
+    """Print versions, the profile and the device; quiet progress bars in a book build; return the profile.
+
+    Args:
+        profile: a `Profile`, a profile name, or None for ``$QA_TUTORIAL_PROFILE`` (default "quick").
+
+    Returns:
+        The profile, for the chapter to use.
+    """
+    chosen = profile if isinstance(profile, Profile) else get_profile(profile)
+    print(f"python {platform.python_version()} on {sys.platform}")
+    for name, version in library_versions().items():
+        print(f"{name:>13} {version}")
+    print(f"profile: {chosen.name} (set QA_TUTORIAL_PROFILE=quick|full to change)")
+    print(f"device: {device_name(chosen)}")
+    if os.environ.get(BOOK_BUILD_ENV):
+        import datasets
+        import transformers
+
+        datasets.disable_progress_bars()
+        transformers.utils.logging.disable_progress_bar()
+    return chosen

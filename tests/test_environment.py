@@ -1,0 +1,48 @@
+"""Tests for qa_tutorial.environment: the first cell of every chapter."""
+
+import datasets
+import pytest
+
+from qa_tutorial.environment import BOOK_BUILD_ENV, library_versions, show_environment
+from qa_tutorial.profiles import FULL, QUICK
+
+
+def test_versions_are_the_installed_ones():
+    import torch
+    import transformers
+
+    versions = library_versions()
+    assert versions["torch"] == torch.__version__.split("+")[0] or versions["torch"] == torch.__version__
+    assert versions["transformers"] == transformers.__version__
+    assert versions["qa-tutorial"] != "not installed"
+
+
+def test_show_environment_prints_profile_and_device(capsys, monkeypatch):
+    monkeypatch.setenv("QA_TUTORIAL_PROFILE", "quick")
+    monkeypatch.delenv(BOOK_BUILD_ENV, raising=False)
+    assert show_environment() is QUICK
+    out = capsys.readouterr().out
+    assert "profile: quick" in out and "device: cpu" in out and "transformers" in out
+
+
+def test_full_profile_without_gpu_runs_on_cpu(capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    assert show_environment("full") is FULL
+    assert "device: cpu" in capsys.readouterr().out
+
+
+def test_book_build_silences_progress_bars(monkeypatch):
+    monkeypatch.setenv(BOOK_BUILD_ENV, "1")
+    try:
+        show_environment("quick")
+        assert not datasets.utils.is_progress_bar_enabled()
+    finally:
+        datasets.enable_progress_bars()
+
+
+def test_unknown_profile_is_refused():
+    with pytest.raises(ValueError, match="unknown profile"):
+        show_environment("medium")

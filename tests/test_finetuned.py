@@ -1,0 +1,45 @@
+"""Tests for qa_tutorial.finetuned: the cached quick-profile model and the full-profile checkpoints."""
+
+import dataclasses
+import json
+import os
+
+import pytest
+
+from qa_tutorial.finetuned import CACHE_ENV, FINETUNED, finetuned_model
+from qa_tutorial.models import load_qa_model
+from qa_tutorial.profiles import FULL, QUICK
+
+pytestmark = pytest.mark.realdata
+
+SMALL = dataclasses.replace(QUICK, train_examples=24, eval_examples=12, num_train_epochs=1, tiny_hidden_size=32,
+                            tiny_vocab_size=400, max_length=96, doc_stride=32, per_device_train_batch_size=8)
+
+
+def test_full_profile_names_published_checkpoints():
+    assert finetuned_model(FULL, "squad") == FINETUNED["english"]
+    assert finetuned_model(FULL, "faquad") == FINETUNED["portuguese"]
+    assert finetuned_model(FULL, "covid_qa") == FINETUNED["long"]
+
+
+def test_unknown_dataset_is_refused():
+    with pytest.raises(ValueError, match="unknown dataset"):
+        finetuned_model(QUICK, "trivia")
+
+
+def test_quick_model_is_trained_once_and_reused(tmp_path, monkeypatch, data_dir):
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    first = finetuned_model(SMALL, "squad", data_dir=data_dir)
+    assert first.startswith(str(tmp_path))
+    weights = os.path.join(first, "model.safetensors")
+    stamp = os.stat(weights).st_mtime_ns
+    assert finetuned_model(SMALL, "squad", data_dir=data_dir) == first
+    assert os.stat(weights).st_mtime_ns == stamp  # not trained again
+    settings = json.load(open(os.path.join(first, "settings.json")))
+    assert settings["train_examples"] == 24 and settings["profile"] == "quick"
+    assert "eval_f1" in json.load(open(os.path.join(first, "eval_results.json")))
+    model, tokenizer, report = load_qa_model(first)
+    assert model.config.hidden_size == 32 and not report.missing_keys
+    other = finetuned_model(SMALL, "squad", data_dir=data_dir, seed=7)
+    assert other != first  # another seed is another cache entry
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".training-")] == []
