@@ -92,14 +92,14 @@ def _word_char_spans(offsets: np.ndarray, word_ids: Sequence[int | None]) -> tup
     return offsets[firsts[run], 0], offsets[lasts[run], 1]
 
 
-def _add(found: list[Answer], context: str, begin: int, stop: int, score: float) -> None:
-    """Add a span to an example's answers; a text already there (ignoring case) gets the score added instead."""
+def _add(found: dict[str, Answer], context: str, begin: int, stop: int, score: float) -> None:
+    """Add a span to an example's answers (keyed by lowercased text); a text already there gets the score added."""
     text = context[begin:stop]
-    same = next((a for a in found if a["answer"].lower() == text.lower()), None)
+    same = found.get(text.lower())
     if same is not None:
         same["score"] += score
     else:
-        found.append({"score": score, "start": begin, "end": stop, "answer": text})
+        found[text.lower()] = {"score": score, "start": begin, "end": stop, "answer": text}
 
 
 def _as_lists(question: str | Sequence[str], context: str | Sequence[str]) -> tuple[list[str], list[str], bool]:
@@ -193,7 +193,7 @@ class QuestionAnswerer:
         """Candidates of every window, widened to words, merged by text per example, null answer, top_k."""
         context_id = 1 if question_first(self.tokenizer) else 0
         cls_id = self.tokenizer.cls_token_id
-        answers: list[list[Answer]] = [[] for _ in contexts]
+        found_by_text: list[dict[str, Answer]] = [{} for _ in contexts]  # lowercased text -> answer, first-seen order
         null = [1e6] * len(contexts)
         sample = encoding["overflow_to_sample_mapping"]
         for b in range(0, len(sample), self.batch_size):
@@ -218,9 +218,12 @@ class QuestionAnswerer:
                 word_start, word_end = _word_char_spans(offsets, encoding.word_ids(w))
                 for s, e, score in zip(starts[j], ends[j], scores[j]):
                     if s >= 0:
-                        _add(answers[example], contexts[example], int(word_start[s]), int(word_end[e]), float(score))
-        for example, found in enumerate(answers):
+                        _add(found_by_text[example], contexts[example], int(word_start[s]), int(word_end[e]),
+                             float(score))
+        answers: list[list[Answer]] = []
+        for example, by_text in enumerate(found_by_text):
+            found = list(by_text.values())
             if opts["handle_impossible_answer"]:
                 found.append({"score": null[example], "start": 0, "end": 0, "answer": ""})
-            answers[example] = sorted(found, key=lambda a: a["score"], reverse=True)[:opts["top_k"]]
+            answers.append(sorted(found, key=lambda a: a["score"], reverse=True)[:opts["top_k"]])
         return answers

@@ -9,9 +9,14 @@ from __future__ import annotations
 import os
 import platform
 import sys
+import warnings
 from importlib import metadata
 
-from qa_tutorial.profiles import Profile, get_profile
+# Without ipywidgets, tqdm.auto warns in every notebook that it falls back to text bars; text bars are what
+# a rendered book wants, so the warning is noise. Filtered before `datasets` (imported below) loads tqdm.auto.
+warnings.filterwarnings("ignore", message="IProgress not found", category=Warning)
+
+from qa_tutorial.profiles import Profile, get_profile  # noqa: E402
 
 __all__ = ["LIBRARIES", "device_name", "library_versions", "show_environment"]
 
@@ -52,8 +57,22 @@ def device_name(profile: Profile) -> str:
     return "cpu"
 
 
+def _inline_figures() -> None:
+    """In a Jupyter kernel, show a returned matplotlib figure as an image (the inline backend's formatter)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+        shell.run_line_magic("matplotlib", "inline")
+
+
 def show_environment(profile: str | Profile | None = None) -> Profile:
-    """Print versions, the profile and the device; quiet progress bars in a book build; return the profile.
+    """Print versions, the profile and the device; set up figures and quiet progress bars; return the profile.
+
+    In a Jupyter kernel it also turns on matplotlib's inline backend, so that a cell ending in a `Figure`
+    (what the `qa_tutorial.plots` functions return) shows the figure.
 
     Args:
         profile: a `Profile`, a profile name, or None for ``$QA_TUTORIAL_PROFILE`` (default "quick").
@@ -67,6 +86,7 @@ def show_environment(profile: str | Profile | None = None) -> Profile:
         print(f"{name:>13} {version}")
     print(f"profile: {chosen.name} (set QA_TUTORIAL_PROFILE=quick|full to change)")
     print(f"device: {device_name(chosen)}")
+    _inline_figures()
     if os.environ.get(BOOK_BUILD_ENV):
         import datasets
         import transformers

@@ -11,8 +11,8 @@ Both functions take a batch dict of lists, as ``Dataset.map(batched=True)`` pass
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -132,7 +132,12 @@ def _context_bounds(encoding: Any, context_id: int) -> tuple[np.ndarray, np.ndar
     for i in range(n):
         seq = encoding.sequence_ids(i)
         starts[i] = seq.index(context_id)
-        ends[i] = len(seq) - 1 - seq[::-1].index(context_id)
+        try:  # the context always ends at a special token (None): [SEP] or </s>
+            ends[i] = seq.index(None, starts[i]) - 1
+        except ValueError:
+            ends[i] = len(seq) - 1
+        if seq[ends[i]] != context_id:  # not one contiguous run: fall back to the last context token
+            ends[i] = len(seq) - 1 - seq[::-1].index(context_id)
     return starts, ends
 
 
@@ -148,10 +153,18 @@ def answer_char_spans(answers: Sequence[Mapping[str, Sequence[Any]]]) -> tuple[n
     return start, end, has
 
 
+def _char_start(offset: Sequence[int]) -> int:
+    return offset[0]
+
+
+def _char_end(offset: Sequence[int]) -> int:
+    return offset[1]
+
+
 def label_token_positions(offsets: Sequence[Sequence[Sequence[int]]], context_start: np.ndarray,
                           context_end: np.ndarray, start_char: np.ndarray, end_char: np.ndarray,
                           has_answer: np.ndarray, cls_index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Token labels of the answer in every feature, vectorised over all tokens of all features.
+    """Token labels of the answer in every feature: two binary searches over each feature's context offsets.
 
     The start label is the first context token that ends after ``start_char``; the end label is the last context
     token that starts before ``end_char``: the tightest token span covering the answer characters. A feature
@@ -177,20 +190,16 @@ def label_token_positions(offsets: Sequence[Sequence[Sequence[int]]], context_st
     >>> label_token_positions(offsets, one(3), one(5), one(10), one(20), one(True), one(0))   # not inside
     (array([0]), array([0]))
     """
-    lengths = np.fromiter(map(len, offsets), dtype=np.int64, count=len(offsets))
-    bases = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    flat = np.fromiter(chain.from_iterable(chain.from_iterable(offsets)), dtype=np.int64,
-                       count=2 * int(lengths.sum())).reshape(-1, 2)  # (n_tokens, 2)
-    feature = np.repeat(np.arange(len(lengths)), lengths)  # (n_tokens,) feature of each token
-    position = np.arange(len(flat)) - bases[feature]  # (n_tokens,) index inside its feature
-    in_context = (position >= context_start[feature]) & (position <= context_end[feature])
-    ends_before = in_context & (flat[:, 1] <= start_char[feature])
-    starts_before = in_context & (flat[:, 0] < end_char[feature])
-    start_tok = context_start + np.add.reduceat(ends_before.astype(np.int64), bases)
-    end_tok = context_start + np.add.reduceat(starts_before.astype(np.int64), bases) - 1
-    inside = (has_answer & (flat[bases + context_start, 0] <= start_char)
-              & (flat[bases + context_end, 1] >= end_char))
-    return np.where(inside, start_tok, cls_index), np.where(inside, end_tok, cls_index)
+    n = len(offsets)
+    start_tok, end_tok = np.array(cls_index, dtype=np.int64, copy=True), np.array(cls_index, dtype=np.int64, copy=True)
+    for i in range(n):  # two binary searches per feature: context offsets are sorted
+        if not has_answer[i]:
+            continue
+        offs, cs, ce, a, b = offsets[i], int(context_start[i]), int(context_end[i]), start_char[i], end_char[i]
+        if offs[cs][0] <= a and offs[ce][1] >= b:  # the window holds the whole answer
+            start_tok[i] = bisect_right(offs, a, cs, ce + 1, key=_char_end)  # first token ending after a
+            end_tok[i] = bisect_left(offs, b, cs, ce + 1, key=_char_start) - 1  # last token starting before b
+    return start_tok, end_tok
 
 
 def _cls_indices(input_ids: Sequence[Sequence[int]], tokenizer: Any) -> np.ndarray:

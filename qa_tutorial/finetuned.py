@@ -17,7 +17,7 @@ from pathlib import Path
 
 from qa_tutorial.profiles import TINY, Profile, get_profile, load_profile_splits
 
-__all__ = ["CACHE_ENV", "FINETUNED", "cache_dir", "finetuned_model"]
+__all__ = ["CACHE_ENV", "FINETUNED", "FINETUNED_V2", "cache_dir", "finetuned_model"]
 
 CACHE_ENV = "QA_TUTORIAL_CACHE"
 # Published fine-tuned checkpoints used in full profile (language -> Hub id).
@@ -26,6 +26,8 @@ FINETUNED = {
     "portuguese": "pierreguillou/bert-base-cased-squad-v1.1-portuguese",
     "long": "allenai/longformer-large-4096-finetuned-triviaqa",
 }
+# SQuAD v2.0 needs a model that learnt to abstain; a v1.1 model never saw an unanswerable question.
+FINETUNED_V2 = {"english": "deepset/roberta-base-squad2"}
 DATASET_LANGUAGE = {"squad": "english", "squad_v2": "english", "squad_pt": "portuguese",
                     "squad_v2_pt": "portuguese", "faquad": "portuguese", "covid_qa": "long"}
 
@@ -76,6 +78,8 @@ def finetuned_model(profile: Profile | str | None = None, dataset: str = "squad"
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {sorted(DATASET_LANGUAGE)}")
     language = DATASET_LANGUAGE[dataset]
     if chosen.checkpoint(language) != TINY:
+        if dataset in {"squad_v2", "squad_v2_pt"} and language in FINETUNED_V2:
+            return FINETUNED_V2[language]
         return FINETUNED[language]
     settings = _settings(chosen, dataset, seed)
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]

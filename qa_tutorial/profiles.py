@@ -145,7 +145,7 @@ def load_profile_splits(profile: Profile, dataset: str = "squad", *, data_dir: s
         source = "train" if has_train else "validation"
         message = (f"{dataset}: no {'validation' if has_train else 'train'} file, so train and validation are "
                    f"carved by article from the {source} file ({eval_fraction:.0%} of articles held out)")
-        logger.warning(message)
+        logger.info(message)
         print(message)
         splits = split_by_article(load_squad(dataset, source, data_dir=data_dir), eval_fraction=eval_fraction,
                                   seed=seed)

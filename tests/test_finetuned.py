@@ -18,6 +18,7 @@ SMALL = dataclasses.replace(QUICK, train_examples=24, eval_examples=12, num_trai
 
 def test_full_profile_names_published_checkpoints():
     assert finetuned_model(FULL, "squad") == FINETUNED["english"]
+    assert finetuned_model(FULL, "squad_v2") == "deepset/roberta-base-squad2"  # a model that can abstain
     assert finetuned_model(FULL, "faquad") == FINETUNED["portuguese"]
     assert finetuned_model(FULL, "covid_qa") == FINETUNED["long"]
 
