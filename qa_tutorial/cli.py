@@ -111,7 +111,8 @@ def cmd_train(args: argparse.Namespace) -> dict:
                 "num_train_epochs": args.epochs or profile.num_train_epochs, "max_steps": args.max_steps,
                 "learning_rate": args.learning_rate or profile.learning_rate,
                 "per_device_train_batch_size": args.batch_size or profile.per_device_train_batch_size,
-                "seed": args.seed, "group_by_length": args.group_by_length}
+                "seed": args.seed, "group_by_length": args.group_by_length,
+                "gradient_accumulation_steps": args.gradient_accumulation_steps}
     result = train_qa(model, tokenizer, splits["train"], splits["validation"], output_dir=output / "checkpoints",
                       version_2_with_negative=version_2, max_length=max_length, doc_stride=doc_stride,
                       num_train_epochs=settings["num_train_epochs"], max_steps=args.max_steps,
@@ -119,7 +120,8 @@ def cmd_train(args: argparse.Namespace) -> dict:
                       per_device_train_batch_size=settings["per_device_train_batch_size"], seed=args.seed,
                       group_by_length=args.group_by_length, report_to=args.report_to,
                       resume_from_checkpoint=True if args.resume else None, logging_steps=args.logging_steps,
-                      mixed_precision=profile.mixed_precision)
+                      mixed_precision=profile.mixed_precision,
+                      gradient_accumulation_steps=args.gradient_accumulation_steps)
     metrics = {k.removeprefix("eval_"): v for k, v in result.metrics.items()}
     if _is_main_process():
         note = ("Quick profile: a tiny model trained on a small slice on a CPU; its scores show that the pipeline "
@@ -241,6 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (overrides epochs)")
     train.add_argument("--learning-rate", type=float, default=None)
     train.add_argument("--batch-size", type=int, default=None, help="per device")
+    train.add_argument("--gradient-accumulation-steps", type=int, default=1,
+                       help="batches whose gradients are added up before each optimisation step (default: 1)")
     train.add_argument("--max-length", type=int, default=None)
     train.add_argument("--doc-stride", type=int, default=None)
     train.add_argument("--seed", type=int, default=42)

@@ -56,7 +56,7 @@ def mixed_precision_flags(device: str | torch.device | None = None, *, wanted: b
     device = torch.device(device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu"))
     if not wanted or device.type != "cuda" or not torch.cuda.is_available():
         return {"bf16": False, "fp16": False}
-    bf16 = torch.cuda.is_bf16_supported()
+    bf16 = torch.cuda.is_bf16_supported(including_emulation=False)  # a T4 only emulates bf16, slowly: fp16 there
     return {"bf16": bf16, "fp16": not bf16}
 
 
@@ -166,7 +166,7 @@ def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_
              resume_from_checkpoint: str | bool | None = None, max_steps: int = -1, eval_steps: int | None = None,
              logging_steps: int = 50, mixed_precision: bool = True, save_total_limit: int | None = 2,
              weight_decay: float = 0.01, warmup_steps: int = 0, disable_tqdm: bool | None = None,
-             ) -> TrainingResult:
+             gradient_accumulation_steps: int = 1) -> TrainingResult:
     """Fine-tune ``model`` for extractive QA with `Trainer`, evaluating EM/F1 every epoch (or ``eval_steps``).
 
     Args:
@@ -184,6 +184,8 @@ def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_
         logging_steps: log the training loss every so many steps.
         mixed_precision: use bf16/fp16 where the device supports it (never on CPU).
         save_total_limit: checkpoints kept; disable_tqdm: hide progress bars (None: the Trainer's default).
+        gradient_accumulation_steps: add up the gradients of this many batches before each optimisation step
+            (one step then sees ``per_device_train_batch_size * gradient_accumulation_steps * processes`` windows).
 
     Returns:
         `TrainingResult` with the final ``eval_exact_match``/``eval_f1`` and the history DataFrame.
@@ -198,7 +200,8 @@ def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_
         logging_steps=logging_steps, num_train_epochs=num_train_epochs, max_steps=max_steps,
         learning_rate=learning_rate, weight_decay=weight_decay, warmup_steps=warmup_steps,
         per_device_train_batch_size=per_device_train_batch_size, per_device_eval_batch_size=per_device_eval_batch_size,
-        seed=seed, data_seed=seed, group_by_length=group_by_length, report_to=report_to,
+        gradient_accumulation_steps=gradient_accumulation_steps, seed=seed, data_seed=seed,
+        group_by_length=group_by_length, report_to=report_to,
         save_total_limit=save_total_limit, disable_tqdm=disable_tqdm, dataloader_pin_memory=torch.cuda.is_available(),
         **mixed_precision_flags(wanted=mixed_precision), **_processes(), **steps,
     )

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qa_tutorial.cli import main
+from qa_tutorial.cli import build_parser, main
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +117,9 @@ def test_help_for_every_subcommand(capsys):
             main([command, "--help"])
         assert raised.value.code == 0
         assert f"usage: qa-tutorial {command}" in capsys.readouterr().out
+
+
+def test_train_accepts_gradient_accumulation():
+    args = build_parser().parse_args(["train", "--gradient-accumulation-steps", "4", "--batch-size", "8"])
+    assert (args.gradient_accumulation_steps, args.batch_size) == (4, 8)
+    assert build_parser().parse_args(["train"]).gradient_accumulation_steps == 1

@@ -53,6 +53,16 @@ def test_no_mixed_precision_on_cpu():
     assert mixed_precision_flags("cuda", wanted=False) == {"bf16": False, "fp16": False}
 
 
+@pytest.mark.parametrize("native_bf16, expected", [(True, {"bf16": True, "fp16": False}),
+                                                    (False, {"bf16": False, "fp16": True})])
+def test_bf16_only_where_the_gpu_has_it_natively(monkeypatch, native_bf16, expected):
+    # a T4 (compute capability 7.5) can emulate bf16, so is_bf16_supported() says True unless emulation is excluded
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported",
+                        lambda including_emulation=True: native_bf16 or including_emulation)
+    assert mixed_precision_flags("cuda") == expected
+
+
 def test_history_frame_merges_entries_of_one_step():
     frame = history_frame([{"step": 10, "loss": 3.0, "epoch": 0.5}, {"step": 20, "loss": 2.0, "epoch": 1.0},
                            {"step": 20, "eval_f1": 12.5, "epoch": 1.0}])
@@ -122,3 +132,17 @@ def test_squad_v2_evaluation_and_length_grouping(data_dir, tiny_folder, tmp_path
     assert result.global_step == 3
     assert {"eval_exact", "eval_f1", "eval_HasAns_f1", "eval_NoAns_f1", "eval_best_f1"} <= set(result.metrics)
     assert result.history["loss"].notna().sum() == 3
+
+
+def test_gradient_accumulation_covers_more_data_per_step(squad_slice, tiny_folder, tmp_path):
+    common = dict(**WINDOWS, max_steps=2, per_device_train_batch_size=8, logging_steps=1, eval_steps=2, seed=0,
+                  disable_tqdm=True)
+    epochs = {}
+    for accumulation in (1, 2):
+        model, tokenizer = _load(tiny_folder)
+        result = train_qa(model, tokenizer, squad_slice, squad_slice.select(range(10)),
+                          output_dir=tmp_path / str(accumulation), gradient_accumulation_steps=accumulation, **common)
+        assert result.global_step == 2
+        epochs[accumulation] = result.history["epoch"].max()
+    # one step adds up two batches of 8 windows: twice the data per step, as two processes would see
+    assert epochs[2] == pytest.approx(2 * epochs[1], rel=0.05)

@@ -1,0 +1,1 @@
+"""Figures and HTML views the chapters show; matplotlib only, functions return figures."""

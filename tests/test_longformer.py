@@ -1,0 +1,172 @@
+"""Tests for qa_tutorial.longformer: global attention, padding to the window, window counts and measurements."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+from conftest import CORPUS
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from transformers import LongformerConfig
+from transformers.models.longformer.modeling_longformer import _compute_global_attention_mask
+
+from qa_tutorial.data import first_n, load_squad
+from qa_tutorial.features import tokenize_windows
+from qa_tutorial.longformer import (
+    PassMeasurement,
+    attention_window,
+    compare_long_and_windows,
+    count_windows,
+    local_reach,
+    locate_answers,
+    measure_passes,
+    pad_to_attention_window,
+    padded_length,
+    peak_memory,
+    question_global_attention,
+    question_reach,
+    window_batches,
+)
+from qa_tutorial.models import build_tiny_longformer_qa
+
+QUESTION = "Where is the Amazon rainforest?"
+LONG_CONTEXT = " ".join(CORPUS * 3)
+TINY = {"hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64}
+
+
+@pytest.fixture(scope="module")
+def model(bpe_tokenizer):
+    return build_tiny_longformer_qa(bpe_tokenizer, attention_window=16, max_length=512, seed=1, **TINY).eval()
+
+
+def test_window_arithmetic():
+    assert [padded_length(n, 16) for n in (1, 16, 17, 100)] == [16, 16, 32, 112]
+    config = LongformerConfig(attention_window=[8, 32, 16], num_hidden_layers=3)
+    assert attention_window(config) == 32 and local_reach(config) == 4 + 16 + 8
+
+
+def test_global_attention_matches_the_models_own_rule(bpe_tokenizer):
+    enc = bpe_tokenizer([QUESTION, "Who?"], [CORPUS[3], CORPUS[0]], padding=True, return_tensors="pt")
+    ours = question_global_attention(enc["input_ids"], bpe_tokenizer.sep_token_id)
+    theirs = _compute_global_attention_mask(enc["input_ids"], bpe_tokenizer.sep_token_id)
+    assert torch.equal(ours.bool(), theirs)
+    question_tokens = len(bpe_tokenizer(QUESTION, add_special_tokens=False)["input_ids"])
+    assert ours[0].sum() == question_tokens + 1 and ours[0, : question_tokens + 1].all()  # <s> and the question
+    with pytest.raises(ValueError, match="separator"):
+        question_global_attention(torch.tensor([[0, 5, 6]]), sep_token_id=2)
+
+
+def test_explicit_padding_gives_the_models_logits_without_its_warning(model, bpe_tokenizer, caplog):
+    enc = bpe_tokenizer(QUESTION, LONG_CONTEXT, truncation="only_second", max_length=150, return_tensors="pt")
+    padded = pad_to_attention_window(dict(enc), 16, bpe_tokenizer.pad_token_id)
+    assert padded["input_ids"].shape == (1, 160) and padded["attention_mask"][0, 150:].sum() == 0
+    assert (padded["input_ids"][0, 150:] == bpe_tokenizer.pad_token_id).all()
+    assert torch.equal(padded["input_ids"][:, :150], enc["input_ids"])
+    with torch.no_grad():
+        automatic = model(**enc).start_logits
+        with caplog.at_level(logging.WARNING):
+            caplog.clear()
+            explicit = model(**padded).start_logits
+    assert not [r for r in caplog.records if "padded" in r.getMessage()]
+    torch.testing.assert_close(explicit[:, :150], automatic, rtol=1e-5, atol=1e-5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(copies=st.integers(1, 6), max_length=st.sampled_from([40, 64, 100]), stride_part=st.floats(0, 0.9))
+def test_count_windows_agrees_with_the_tokenizer(bpe_tokenizer, copies, max_length, stride_part):
+    context = " ".join(CORPUS[: copies + 1] * copies)
+    question_tokens = len(bpe_tokenizer(QUESTION, add_special_tokens=False)["input_ids"])
+    room = max_length - question_tokens - 4
+    stride = int(stride_part * (room - 1))
+    enc = tokenize_windows({"question": [QUESTION], "context": [context]}, bpe_tokenizer, max_length=max_length,
+                           doc_stride=stride, padding=False)
+    context_tokens = len(bpe_tokenizer(context, add_special_tokens=False, verbose=False)["input_ids"])
+    assert count_windows(context_tokens, question_tokens, max_length=max_length, doc_stride=stride) == len(
+        enc["input_ids"])
+
+
+def test_count_windows_rejects_a_stride_without_room():
+    with pytest.raises(ValueError, match="doc_stride"):
+        count_windows(1000, 300, max_length=384, doc_stride=128)
+
+
+def test_window_batches_pad_to_the_window_and_mark_the_question(bpe_tokenizer):
+    enc = tokenize_windows({"question": [QUESTION], "context": [LONG_CONTEXT]}, bpe_tokenizer, max_length=70,
+                           doc_stride=20, padding=False)
+    batches = window_batches(enc, batch_size=3, window=16, pad_token_id=1, sep_token_id=bpe_tokenizer.sep_token_id)
+    assert sum(len(b["input_ids"]) for b in batches) == len(enc["input_ids"]) and len(batches) == -(-len(enc["input_ids"]) // 3)
+    question_tokens = len(bpe_tokenizer(QUESTION, add_special_tokens=False)["input_ids"])
+    for batch in batches:
+        assert batch["input_ids"].shape[1] == 80  # 70 rounded up to a multiple of 16
+        assert (batch["global_attention_mask"].sum(dim=1) == question_tokens + 1).all()
+        assert set(batch) == {"input_ids", "attention_mask", "global_attention_mask"}
+
+
+def test_peak_memory_on_cpu_sees_intermediate_tensors():
+    size = 4_000_000  # bytes
+
+    def sequential():
+        a = torch.ones(size // 4)
+        del a
+        b = torch.ones(size // 4)
+        return float(b.sum())
+
+    def together():
+        a, b = torch.ones(size // 4), torch.ones(size // 4)
+        return float(a.sum() + b.sum())
+
+    result, peak_one = peak_memory(sequential)
+    _, peak_two = peak_memory(together)
+    assert result == size // 4
+    assert size <= peak_one < 1.2 * size
+    assert 2 * size <= peak_two < 2.2 * size
+    assert peak_memory(lambda: None)[1] == 0
+
+
+def test_measure_passes_counts_windows_and_padded_tokens(model, bpe_tokenizer):
+    m = measure_passes(model, bpe_tokenizer, QUESTION, LONG_CONTEXT, max_length=64, doc_stride=16, batch_size=4,
+                       repeats=1)
+    enc = tokenize_windows({"question": [QUESTION], "context": [LONG_CONTEXT]}, bpe_tokenizer, max_length=64,
+                           doc_stride=16, padding=False)
+    assert isinstance(m, PassMeasurement) and m.approach == "64-token windows" and m.device == "cpu"
+    assert m.windows == len(enc["input_ids"]) > 4 and m.forward_passes == -(-m.windows // 4)
+    assert m.tokens == sum(map(len, enc["input_ids"]))
+    assert m.padded_tokens == m.windows * 64 and m.seconds > 0 and m.peak_memory_bytes > 0
+
+
+def test_compare_long_and_windows_one_pass_against_many(model, bpe_tokenizer):
+    long, short = compare_long_and_windows(model, bpe_tokenizer, QUESTION, " ".join(CORPUS), long_length=512,
+                                           window_length=64, doc_stride=16, repeats=1)
+    assert (long.approach, short.approach) == ("512 tokens at once", "64-token windows")
+    assert long.windows == long.forward_passes == 1
+    assert short.windows > 1 and short.tokens > long.tokens  # the question and the overlaps are repeated
+    assert long.padded_tokens == padded_length(long.tokens, 16)
+
+
+def test_question_reach_local_attention_is_bounded_and_global_reaches_everything(model, bpe_tokenizer):
+    enc = bpe_tokenizer(QUESTION, LONG_CONTEXT, truncation="only_second", max_length=200, return_tensors="pt")
+    reach = question_reach(model, enc["input_ids"], enc["attention_mask"], sep_token_id=bpe_tokenizer.sep_token_id)
+    question_tokens = len(bpe_tokenizer(QUESTION, add_special_tokens=False)["input_ids"])
+    assert reach["context tokens"] == 200 - question_tokens - 4
+    assert reach["reached with global attention"] == reach["context tokens"]
+    limit = local_reach(model.config)  # 2 layers x 8 tokens on each side
+    assert limit - 3 <= reach["reached with local attention only"] <= limit
+
+
+@pytest.mark.realdata
+def test_locate_answers_on_covid_qa(data_dir, bpe_tokenizer):
+    examples = first_n(load_squad("covid_qa", "train", data_dir=data_dir), 30).to_dict()
+    found = locate_answers(examples, bpe_tokenizer)
+    assert found["context_tokens"].shape == found["answer_token"].shape == (30,)
+    for i in range(30):
+        context, start = examples["context"][i], examples["answers"][i]["answer_start"][0]
+        enc = bpe_tokenizer(context, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+        assert found["context_tokens"][i] == len(enc["input_ids"]) > 1000  # whole articles
+        token_start, token_end = enc["offset_mapping"][found["answer_token"][i]]
+        assert token_start <= start < token_end
+    none = locate_answers({"context": ["a b"], "answers": [{"text": [], "answer_start": []}]}, bpe_tokenizer)
+    assert none["answer_token"].tolist() == [-1]
+    assert np.all(found["answer_token"] >= 0)
