@@ -13,6 +13,10 @@ export QA_TUTORIAL_CACHE ?= $(abspath _build/cache)
 EXECUTED := _build/executed
 TESTED_BOOK := _build/tested-book
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
+# Not repeated on 4.57: figures, analysis and padding are numpy/matplotlib only, and the cached model is
+# train_qa, which tests/test_training.py covers there.
+COMPAT_SKIP := --ignore-glob='tests/test_plots_*' --ignore-glob='qa_tutorial/plots/*' --ignore=tests/test_analysis.py \
+  --ignore=tests/test_padding.py --ignore=tests/test_finetuned.py
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup setup-compat chromium test test-main test-notebooks test-browser test-compat book clean
@@ -57,7 +61,7 @@ test-browser: setup chromium
 
 test-compat: setup-compat
 	$(COMPAT)/bin/python -c "import transformers; assert transformers.__version__.startswith('4.57'), transformers.__version__; print('compat env: transformers', transformers.__version__)"
-	$(COMPAT)/bin/python -m pytest tests qa_tutorial
+	$(COMPAT)/bin/python -m pytest tests qa_tutorial $(COMPAT_SKIP)
 
 test: test-main test-notebooks test-browser test-compat
 

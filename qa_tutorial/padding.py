@@ -10,7 +10,7 @@ full windows and a shorter last one. Three ways to batch them:
   Trainer's own rule (``transformers.trainer_pt_utils.get_length_grouped_indices``).
 
 `padded_shares` and `padding_summary` count pad tokens exactly for a list of window lengths; `epoch_seconds`
-times one training pass over the same batches, and `padding_timings` compares the three strategies.
+times one training pass over such batches, and `padding_timings` times the three strategies side by side.
 """
 
 from __future__ import annotations
@@ -139,6 +139,37 @@ def padding_summary(lengths: Sequence[int], batch_size: int, *, max_length: int,
     return pd.DataFrame(rows).set_index("strategy")
 
 
+def _collate(tokenizer: Any, windows: Any, batches: Sequence[Sequence[int]],
+             pad_to: int | None) -> list[dict[str, torch.Tensor]]:
+    """Tensors of each batch, padded by `DataCollatorWithPadding` to the batch's longest window or to ``pad_to``."""
+    if not batches:
+        raise ValueError("no batches to time")
+    collate = DataCollatorWithPadding(tokenizer, padding="max_length" if pad_to else "longest", max_length=pad_to)
+    names = [name for name in windows.column_names if name in {"input_ids", "attention_mask", "token_type_ids",
+                                                                 "start_positions", "end_positions"}]
+    columns = windows.select_columns(names).to_dict()
+    return [collate([{name: columns[name][i] for name in names} for i in batch]) for batch in batches]
+
+
+class _Copy:
+    """A copy of a model with its own AdamW optimizer, timing one training step at a time."""
+
+    def __init__(self, model: Any, learning_rate: float) -> None:
+        self.model = copy.deepcopy(model).train()
+        self.device = next(self.model.parameters()).device
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=learning_rate)
+
+    def step(self, batch: dict[str, torch.Tensor]) -> float:
+        """Seconds of one forward, backward and optimizer step on ``batch``."""
+        start = time.perf_counter()
+        self.model(**{name: tensor.to(self.device) for name, tensor in batch.items()}).loss.backward()
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        return time.perf_counter() - start
+
+
 def epoch_seconds(model: Any, tokenizer: Any, windows: Any, batches: Sequence[Sequence[int]], *,
                   pad_to: int | None = None, learning_rate: float = 1e-4) -> float:
     """Wall-clock seconds of one training pass (forward, backward, AdamW step) over ``batches`` of ``windows``.
@@ -157,59 +188,42 @@ def epoch_seconds(model: Any, tokenizer: Any, windows: Any, batches: Sequence[Se
     Returns:
         Seconds for the whole pass.
     """
-    if not batches:
-        raise ValueError("no batches to time")
-    collate = DataCollatorWithPadding(tokenizer, padding="max_length" if pad_to else "longest", max_length=pad_to)
-    names = [name for name in windows.column_names if name in {"input_ids", "attention_mask", "token_type_ids",
-                                                                 "start_positions", "end_positions"}]
-    columns = windows.select_columns(names).to_dict()
-    collated = [collate([{name: columns[name][i] for name in names} for i in batch]) for batch in batches]
-    trained = copy.deepcopy(model).train()
-    device = next(trained.parameters()).device
-    optimizer = torch.optim.AdamW(trained.parameters(), lr=learning_rate)
-
-    def step(batch: dict[str, torch.Tensor]) -> None:
-        trained(**{name: tensor.to(device) for name, tensor in batch.items()}).loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-
-    step(collated[0])  # warm-up, not timed
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    for batch in collated:
-        step(batch)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return time.perf_counter() - start
+    collated = _collate(tokenizer, windows, batches, pad_to)
+    trained = _Copy(model, learning_rate)
+    trained.step(collated[0])  # warm-up, not counted
+    return sum(trained.step(batch) for batch in collated)
 
 
 def padding_timings(model: Any, tokenizer: Any, windows: Any, batch_size: int, *, max_length: int, seed: int = 0,
-                    repeats: int = 2) -> pd.DataFrame:
+                    repeats: int = 2, learning_rate: float = 1e-4) -> pd.DataFrame:
     """Time one training pass over ``windows`` with each padding strategy, next to the tokens it computes on.
 
-    The strategies take turns, ``repeats`` rounds of all three, and each keeps its fastest pass: a burst of load
-    from other programs then slows one pass, not one strategy.
+    Each strategy trains its own copy of ``model`` (after one untimed warm-up step). The strategies take turns
+    batch by batch, so that load from other programs slows all three alike; of ``repeats`` passes, each strategy
+    keeps its fastest.
 
     Args:
         model, tokenizer: as for `epoch_seconds`. windows: unpadded training windows (a `datasets.Dataset`).
         batch_size: windows per batch. max_length: the fixed width. seed: the shuffle (see `batch_indices`).
-        repeats: passes per strategy.
+        repeats: passes per strategy. learning_rate: AdamW learning rate of the copies.
 
     Returns:
         One row per strategy with "computed_tokens", "seconds", and both relative to ``"max_length"``:
         "tokens_vs_fixed", "time_vs_fixed".
     """
     lengths = [len(ids) for ids in windows["input_ids"]]
-    batches = {strategy: batch_indices(lengths, batch_size, strategy, seed=seed) for strategy in STRATEGIES}
-    seconds = {strategy: float("inf") for strategy in STRATEGIES}
-    for _ in range(repeats):
-        for strategy in STRATEGIES:
-            pad_to = max_length if strategy == "max_length" else None
-            seconds[strategy] = min(seconds[strategy], epoch_seconds(model, tokenizer, windows, batches[strategy],
-                                                                     pad_to=pad_to))
+    collated = {strategy: _collate(tokenizer, windows, batch_indices(lengths, batch_size, strategy, seed=seed),
+                                   max_length if strategy == "max_length" else None) for strategy in STRATEGIES}
+    copies = {strategy: _Copy(model, learning_rate) for strategy in STRATEGIES}
+    for strategy in STRATEGIES:
+        copies[strategy].step(collated[strategy][0])  # warm-up, not counted
+    passes = {strategy: [0.0] * repeats for strategy in STRATEGIES}
+    for round_ in range(repeats):
+        for index in range(len(collated["dynamic"])):  # every strategy has the same number of batches
+            for strategy in STRATEGIES:
+                passes[strategy][round_] += copies[strategy].step(collated[strategy][index])
     table = padding_summary(lengths, batch_size, max_length=max_length, seed=seed)[["computed_tokens"]]
-    table["seconds"] = pd.Series(seconds)
+    table["seconds"] = pd.Series({strategy: min(times) for strategy, times in passes.items()})
     table["tokens_vs_fixed"] = table["computed_tokens"] / table.loc["max_length", "computed_tokens"]
     table["time_vs_fixed"] = table["seconds"] / table.loc["max_length", "seconds"]
     return table

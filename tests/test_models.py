@@ -60,8 +60,9 @@ def test_wordpiece_special_tokens_and_pair_layout(wordpiece_tokenizer):
     assert tok.is_fast and tok.padding_side == "right" and tok.model_max_length == 512
     assert tok.convert_tokens_to_ids(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]) == [0, 1, 2, 3, 4]
     assert (tok.pad_token_id, tok.cls_token_id, tok.sep_token_id) == (0, 2, 3)
-    enc = _encode_pair(tok, padding="max_length", max_length=64)
+    enc = _encode_pair(tok, padding="max_length", max_length=256)
     ids, types, seq = enc["input_ids"], enc["token_type_ids"], enc.sequence_ids()
+    assert len(ids) == 256 and ids[-1] == 0  # short enough to be padded
     n_q = seq.count(0)
     first_sep = 1 + n_q
     assert ids[0] == 2 and ids[first_sep] == 3 and seq[1:first_sep] == [0] * n_q

@@ -98,8 +98,9 @@ def padding_shares_figure(per_batch: Mapping[str, Sequence[float]], *, overall: 
     line_ax.set_title("pad tokens in each batch")
     line_ax.set_xlabel("batch")
     line_ax.set_ylabel("pad tokens (%)")
-    line_ax.set_ylim(bottom=0)
-    line_ax.legend(frameon=False)
+    highest = max((100 * float(np.max(per_batch[name])) for name in names if len(per_batch[name])), default=1.0)
+    line_ax.set_ylim(0, max(highest, 1.0) * 1.3)  # room for the legend above the lines
+    line_ax.legend(frameon=False, loc="upper center", ncol=len(names), fontsize="small")
     totals = [100 * (overall[name] if overall is not None else float(np.mean(per_batch[name]))) for name in names]
     bars = bar_ax.bar(names, totals, color=[f"C{i}" for i in range(len(names))])
     bar_ax.bar_label(bars, fmt="%.1f%%")
