@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import platform
 import pstats
@@ -123,22 +124,33 @@ def run_all(method: Callable[..., dict[str, list]], batches: list[dict[str, list
     return out
 
 
-def interleaved_best(fns: dict[str, Callable[[], Any]], repeat: int) -> tuple[dict, dict, dict]:
-    """Fastest wall-clock and CPU (this process) seconds of each function, and its last result.
+def run_each(method: Callable[..., dict[str, list]], batches: list[dict[str, list]], tokenizer: Any,
+             **kwargs: Any) -> None:
+    """Apply ``method`` to every batch, dropping each batch's output, as ``Dataset.map`` does once it has
+    written the batch to Arrow."""
+    for batch in batches:
+        method(batch, tokenizer, **kwargs)
+
+
+def interleaved_best(fns: dict[str, Callable[[], Any]], repeat: int) -> tuple[dict, dict]:
+    """Fastest wall-clock and CPU (this process) seconds of each function.
 
     The functions take turns in every round, so a change of load on the machine hits them alike; CPU seconds
-    are steadier than wall-clock ones on a busy machine (the tokenizer runs on one thread here).
+    are steadier than wall-clock ones on a busy machine (the tokenizer runs on one thread here). Each run starts
+    after a full garbage collection: the tokenizer makes millions of Python lists, and a run that kept them
+    alive would pay for the collector walking them again and again (the first versions of this script kept
+    every method's output and measured mostly that).
     """
     walls: dict[str, float] = dict.fromkeys(fns, float("inf"))
     cpus: dict[str, float] = dict.fromkeys(fns, float("inf"))
-    results: dict[str, Any] = {}
     for _ in range(repeat):
         for name, fn in fns.items():
+            gc.collect()
             w0, c0 = time.perf_counter(), time.process_time()
-            results[name] = fn()
+            fn()
             walls[name] = min(walls[name], time.perf_counter() - w0)
             cpus[name] = min(cpus[name], time.process_time() - c0)
-    return walls, cpus, results
+    return walls, cpus
 
 
 def main() -> None:
@@ -170,11 +182,11 @@ def main() -> None:
                ("package: prepare_train_features", prepare_train_features)]
     for _, method in methods:
         run_all(method, batches[:1], tokenizer, **kwargs)  # warm-up
-    times, cpu_times, results = interleaved_best(
-        {name: (lambda method=method: run_all(method, batches, tokenizer, **kwargs)) for name, method in methods},
+    times, cpu_times = interleaved_best(
+        {name: (lambda method=method: run_each(method, batches, tokenizer, **kwargs)) for name, method in methods},
         args.repeat)
 
-    floor_out, seeds, package = (results[name] for name, _ in methods)
+    floor_out, seeds, package = (run_all(method, batches, tokenizer, **kwargs) for _, method in methods)
     mismatched = sorted(k for k in set(seeds) | set(package) if seeds.get(k) != package.get(k))
     if floor_out["input_ids"] != package["input_ids"]:
         mismatched.append("input_ids (floor vs package)")
@@ -206,7 +218,7 @@ def main() -> None:
     print(f"identical features (seeds vs package, every key {sorted(package)}; floor's input_ids): {identical}")
     if args.profile:
         profiler = cProfile.Profile()
-        profiler.runcall(run_all, prepare_train_features, batches, tokenizer, **kwargs)
+        profiler.runcall(run_each, prepare_train_features, batches, tokenizer, **kwargs)
         pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(12)
     if not identical:
         for key in mismatched:
