@@ -14,9 +14,9 @@ EXECUTED := _build/executed
 TESTED_BOOK := _build/tested-book
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
 # Not repeated on 4.57: figures, analysis and padding are numpy/matplotlib only, and the cached model is
-# train_qa, which tests/test_training.py covers there.
+# train_qa, which tests/test_training.py covers there. The benchmark scripts record the current versions only.
 COMPAT_SKIP := --ignore-glob='tests/test_plots_*' --ignore-glob='qa_tutorial/plots/*' --ignore=tests/test_analysis.py \
-  --ignore=tests/test_padding.py --ignore=tests/test_finetuned.py
+  --ignore=tests/test_padding.py --ignore=tests/test_finetuned.py --ignore=tests/test_benchmarks.py
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup setup-compat chromium test test-main test-notebooks test-browser test-compat book clean

@@ -21,12 +21,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the reference loop lives beside the parity test that checks it
 
-from reference_qa import reference_postprocess  # noqa: E402
+from reference_qa import reference_postprocess
 
-from qa_tutorial.data import read_squad_json  # noqa: E402
-from qa_tutorial.decoding import postprocess_qa_predictions  # noqa: E402
-from qa_tutorial.features import prepare_eval_features  # noqa: E402
-from qa_tutorial.models import train_wordpiece_tokenizer  # noqa: E402
+from qa_tutorial.data import read_squad_json
+from qa_tutorial.decoding import postprocess_qa_predictions
+from qa_tutorial.features import prepare_eval_features
+from qa_tutorial.models import train_wordpiece_tokenizer
 
 
 def best_of(fn, repeat: int) -> tuple[float, object]:
@@ -50,7 +50,7 @@ def main() -> None:
     features = prepare_eval_features(examples, tokenizer, max_length=384, doc_stride=128)
     rng = np.random.default_rng(0)
     start, end = rng.normal(size=(2, len(features["input_ids"]), 384)).astype(np.float32)
-    kwargs = dict(version_2_with_negative=args.version_2)
+    kwargs = {"version_2_with_negative": args.version_2}
 
     rows = [("dict of lists", examples, features)]
     rows.append(("datasets.Dataset", datasets.Dataset.from_dict(examples), datasets.Dataset.from_dict(features)))
@@ -59,10 +59,10 @@ def main() -> None:
     print(f"{'inputs':<18} {'loop s':>8} {'vectorised s':>13} {'ratio':>7}  identical")
     failed = False
     for name, ex, feats in rows:
-        loop_time, (loop_answers, _) = best_of(lambda: reference_postprocess(ex, feats, start, end, **kwargs),
-                                               args.repeat)
-        fast_time, fast_answers = best_of(lambda: postprocess_qa_predictions(ex, feats, start, end, **kwargs),
-                                          args.repeat)
+        loop_time, (loop_answers, _) = best_of(
+            lambda ex=ex, feats=feats: reference_postprocess(ex, feats, start, end, **kwargs), args.repeat)
+        fast_time, fast_answers = best_of(
+            lambda ex=ex, feats=feats: postprocess_qa_predictions(ex, feats, start, end, **kwargs), args.repeat)
         identical = fast_answers == loop_answers
         failed |= not identical
         print(f"{name:<18} {loop_time:8.3f} {fast_time:13.3f} {loop_time / fast_time:6.1f}x  {identical}")

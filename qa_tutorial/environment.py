@@ -16,7 +16,7 @@ from importlib import metadata
 # a rendered book wants, so the warning is noise. Filtered before `datasets` (imported below) loads tqdm.auto.
 warnings.filterwarnings("ignore", message="IProgress not found", category=Warning)
 
-from qa_tutorial.profiles import Profile, get_profile  # noqa: E402
+from qa_tutorial.profiles import Profile, get_profile
 
 __all__ = ["LIBRARIES", "device_name", "library_versions", "show_environment"]
 

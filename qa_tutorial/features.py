@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "prepare_train_features",
-    "prepare_eval_features",
-    "question_first",
-    "tokenize_windows",
     "answer_char_spans",
     "label_token_positions",
+    "prepare_eval_features",
+    "prepare_train_features",
+    "question_first",
+    "tokenize_windows",
 ]
 
 

@@ -6,9 +6,8 @@ under ``torch.inference_mode``; ``evaluate_qa`` chains the package's stages for 
 
 from __future__ import annotations
 
-from typing import Any
-
 import inspect
+from typing import Any
 
 import numpy as np
 import torch

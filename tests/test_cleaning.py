@@ -187,7 +187,7 @@ def test_consistent_answers_survive_cleaning_unrepaired(pieces, data):
 
 # ---------- the real defects of the mirror (README counts) ----------
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _read(path: Path) -> dict[str, list]:
     return read_squad_json(path)
 

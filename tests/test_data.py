@@ -11,9 +11,19 @@ from pathlib import Path
 import datasets
 import pytest
 
-import qa_tutorial.data as data
-from qa_tutorial.data import (DATASETS, SQUAD_FEATURES, SquadFormatError, first_n, flatten_squad, load_from_hub,
-                              load_squad, mirror_file, read_squad_json, split_by_article)
+from qa_tutorial import data
+from qa_tutorial.data import (
+    DATASETS,
+    SQUAD_FEATURES,
+    SquadFormatError,
+    first_n,
+    flatten_squad,
+    load_from_hub,
+    load_squad,
+    mirror_file,
+    read_squad_json,
+    split_by_article,
+)
 
 NESTED = {"version": "v2.0", "data": [
     {"title": "Rome", "paragraphs": [

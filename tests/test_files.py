@@ -9,12 +9,11 @@ import pytest
 from qa_tutorial.files import write_json_atomic
 
 
-
 def test_failed_write_keeps_the_old_file_and_no_temporaries(tmp_path, monkeypatch):
     target = tmp_path / "predictions.json"
     write_json_atomic(target, {"q1": "old"})
 
-    import qa_tutorial.files as files
+    from qa_tutorial import files
 
     def interrupted_fsync(fd):
         raise KeyboardInterrupt

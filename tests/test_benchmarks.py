@@ -1,0 +1,79 @@
+"""The benchmark scripts run, on small slices, and their own checks pass (identical outputs, same losses).
+
+Timings are not asserted here (they belong in the scripts' printed ratios, BENCHMARKS.md). What is asserted is
+what would be false if a script or the package broke: each method still gives the same features, answers or
+loss as its reference, and the GPU scripts still run end to end (as CPU smoke tests).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
+
+
+def run_script(name: str, *args: str, data_dir) -> str:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+           "QA_TUTORIAL_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / name), *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, f"{name} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def test_features_identical_to_the_seeds_loop(data_dir):
+    out = run_script("features.py", "--limit", "300", "--repeat", "1", data_dir=data_dir)
+    assert "identical features (seeds vs package" in out and out.rstrip().endswith("True")
+    assert "package speed-up vs seeds" in out and "labelling cost over the floor" in out
+
+
+def test_features_unpadded(data_dir):
+    out = run_script("features.py", "--limit", "300", "--repeat", "1", "--no-padding", data_dir=data_dir)
+    assert "padding=False" in out and out.rstrip().endswith("True")
+
+
+def test_training_feeds_every_window_once(data_dir):
+    out = run_script("training.py", "--examples", "40", "--hidden-size", "32", data_dir=data_dir)
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith(("max_length", "dynamic"))}
+    assert set(lines) == {"max_length", "dynamic"} and "faster per epoch" in out
+
+
+def test_answering_same_answers_for_every_batch_size(data_dir):
+    out = run_script("answering.py", "--questions", "2", "--repeat", "1", "--batch-sizes", "1,4",
+                     "--hidden-size", "32", data_dir=data_dir)
+    assert "identical answers to batch 1: batch 4: True" in out
+
+
+def test_gpu_training_cpu_smoke_with_saved_lengths(data_dir, tmp_path):
+    lengths = tmp_path / "lengths.npy"
+    out = run_script("gpu_training.py", "--save-lengths", str(lengths), "--length-examples", "200",
+                     data_dir=data_dir)
+    saved = np.load(lengths)
+    assert f"wrote {len(saved)} window lengths" in out
+    assert len(saved) >= 200 and saved.min() > 0 and saved.max() <= 384
+    out = run_script("gpu_training.py", "--allow-cpu", "--steps", "2", "--lengths-file", str(lengths),
+                     "--ablation", "--epoch-features", "2000", data_dir=data_dir)
+    rows = [line for line in out.splitlines() if line.startswith(("seeds:", "  +", "ours:"))]
+    assert len(rows) == 5  # seeds, three cumulative changes, ours
+    assert "ours vs seeds:" in out
+
+
+def test_gpu_training_refuses_without_cuda_unless_asked(data_dir):
+    if __import__("torch").cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "QA_TUTORIAL_DATA_DIR": str(data_dir)}
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "gpu_training.py")], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode != 0 and "--allow-cpu" in (done.stdout + done.stderr)
+
+
+def test_longformer_checkpointing_same_loss(data_dir):
+    out = run_script("longformer_memory.py", "--device", "cpu", "--repeat", "1", data_dir=data_dir)
+    assert "same first-step loss with and without checkpointing: True" in out
