@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
-import math
 import os
 import platform
 import time
@@ -50,7 +49,7 @@ import torch
 import transformers
 from transformers import AutoModelForQuestionAnswering, DistilBertConfig
 
-from qa_tutorial.padding import batch_indices
+from qa_tutorial.padding import batch_indices, batch_widths
 
 VOCAB_SIZE = 28996  # distilbert-base-cased
 PAD_ID, CLS_ID = 0, 101  # as in bert-base-cased's vocabulary (values do not matter for speed)
@@ -108,24 +107,26 @@ def plan_batches(lengths: np.ndarray, setting: Setting, *, steps: int, warmup: i
     strategy = "group_by_length" if setting.group_by_length else "dynamic"
     batches = batch_indices(lengths.tolist(), setting.batch_size, strategy, seed=seed)
     batches = [b for b in batches if len(b) == setting.batch_size]  # drop a short last batch: fixed shapes
-    widths = [width_of(lengths[b], setting, pad_multiple) for b in batches]
+    widths = widths_of(lengths, batches, setting, pad_multiple)
     by_width = sorted(range(len(batches)), key=lambda k: widths[k])
     picks = sorted({by_width[round(i * (len(by_width) - 1) / max(steps - 1, 1))] for i in range(steps)})
     chosen = set(picks)
     others = [k for k in range(len(batches)) if k not in chosen]
     first_of_width: dict[int, int] = {}
     for k in others:
-        first_of_width.setdefault(widths[k], k)
-    needed = {widths[k] for k in picks}
-    warm = [first_of_width[w] for w in sorted(needed) if w in first_of_width]
-    warm += [k for k in others if k not in set(warm)][:max(warmup - len(warm), 0)]
+        first_of_width.setdefault(int(widths[k]), k)
+    needed = sorted({int(widths[k]) for k in picks})
+    warm = [first_of_width[w] for w in needed if w in first_of_width]
+    covered = set(warm)
+    warm += [k for k in others if k not in covered][:max(warmup - len(warm), 0)]
     return [batches[k] for k in picks], [batches[k] for k in warm], len(batches)
 
 
-def width_of(lengths: np.ndarray, setting: Setting, pad_multiple: int) -> int:
+def widths_of(lengths: np.ndarray, batches: list[list[int]], setting: Setting, pad_multiple: int) -> np.ndarray:
+    """Each batch's padded width under ``setting``: its fixed width, or its longest window rounded up."""
     if setting.fixed_width is not None:
-        return setting.fixed_width
-    return int(math.ceil(int(lengths.max()) / pad_multiple) * pad_multiple)
+        return batch_widths(lengths, batches, "max_length", max_length=setting.fixed_width)
+    return batch_widths(lengths, batches, "dynamic", pad_to_multiple_of=pad_multiple)
 
 
 def build_model(config: DistilBertConfig, setting: Setting, device: torch.device, seed: int) -> Any:
@@ -142,8 +143,8 @@ def run_setting(setting: Setting, config: DistilBertConfig, lengths: np.ndarray,
     generator = torch.Generator().manual_seed(args.seed)
 
     def staged(batch_ids: list[int]) -> dict[str, torch.Tensor]:
-        chosen = lengths[batch_ids]
-        batch = make_batch(chosen, width_of(chosen, setting, args.pad_multiple), config.vocab_size, generator)
+        width = int(widths_of(lengths, [batch_ids], setting, args.pad_multiple)[0])
+        batch = make_batch(lengths[batch_ids], width, config.vocab_size, generator)
         return {k: v.to(device) for k, v in batch.items()}
 
     timed_batches, warm_batches = [staged(b) for b in timed], [staged(b) for b in warm]
@@ -232,7 +233,7 @@ def gpu_busy_share(step: Any, batches: list[dict[str, torch.Tensor]], device: to
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=200, help="timed steps per setting")
-    parser.add_argument("--warmup", type=int, default=10, help="untimed steps per setting (the widest included)")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed steps per setting, at least (one per timed width)")
     parser.add_argument("--batch-size", type=int, default=64, help="our batch size (the seeds' is 16)")
     parser.add_argument("--seeds-batch-size", type=int, default=16)
     parser.add_argument("--max-length", type=int, default=384)

@@ -68,18 +68,26 @@ def batch_indices(lengths: Sequence[int], batch_size: int, strategy: str = "dyna
 
 
 def batch_widths(lengths: Sequence[int], batches: Sequence[Sequence[int]], strategy: str, *,
-                 max_length: int | None = None) -> np.ndarray:
-    """The padded width of each batch: ``max_length`` for fixed-size windows, else the batch's longest window.
+                 max_length: int | None = None, pad_to_multiple_of: int | None = None) -> np.ndarray:
+    """The padded width of each batch: ``max_length`` for fixed-size windows, else the batch's longest window,
+    rounded up to a multiple of ``pad_to_multiple_of`` when given (as ``DataCollatorWithPadding`` does).
 
     >>> batch_widths([5, 9, 7], [[0, 1], [2]], "dynamic").tolist()
     [9, 7]
+    >>> batch_widths([5, 9, 7], [[0, 1], [2]], "dynamic", pad_to_multiple_of=8).tolist()
+    [16, 8]
     >>> batch_widths([5, 9, 7], [[0, 1], [2]], "max_length", max_length=16).tolist()
     [16, 16]
     """
     _check(strategy, 1, max_length)
+    if pad_to_multiple_of is not None and pad_to_multiple_of < 1:
+        raise ValueError(f"pad_to_multiple_of must be >= 1, got {pad_to_multiple_of}")
     if strategy == "max_length":
         return np.full(len(batches), max_length, dtype=np.int64)
-    return np.array([max(lengths[i] for i in batch) for batch in batches], dtype=np.int64)
+    widths = np.array([max(lengths[i] for i in batch) for batch in batches], dtype=np.int64)
+    if pad_to_multiple_of:
+        widths = -(-widths // pad_to_multiple_of) * pad_to_multiple_of
+    return widths
 
 
 def _batches_and_widths(lengths: Sequence[int], batch_size: int, strategy: str, max_length: int | None,

@@ -31,6 +31,11 @@ def data_dir() -> Path:
     return found
 
 
+def squad_reference(qid: str, *texts: str) -> dict:
+    """A reference in the SQuAD metric's format: the question id and its gold answer texts."""
+    return {"id": qid, "answers": {"text": list(texts), "answer_start": [0] * len(texts)}}
+
+
 # A small, fixed corpus for tokenizers that tests train offline (no data mirror needed).
 CORPUS = [
     "The Normans were the people who in the 10th and 11th centuries gave their name to Normandy, a region in France.",

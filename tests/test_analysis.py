@@ -7,6 +7,7 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import squad_reference as ref
 
 from qa_tutorial.analysis import (
     LENGTH_GROUPS,
@@ -19,10 +20,6 @@ from qa_tutorial.analysis import (
     threshold_curve,
 )
 from qa_tutorial.metrics import squad_v1, squad_v2
-
-
-def ref(qid: str, *texts: str) -> dict:
-    return {"id": qid, "answers": {"text": list(texts), "answer_start": [0] * len(texts)}}
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,13 @@ loss as its reference, and the GPU scripts still run end to end (as CPU smoke te
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-
+import torch
 from conftest import REPO
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
@@ -41,8 +42,11 @@ def test_features_unpadded(data_dir):
 
 def test_training_feeds_every_window_once(data_dir):
     out = run_script("training.py", "--examples", "40", "--hidden-size", "32", data_dir=data_dir)
-    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith(("max_length", "dynamic"))}
-    assert set(lines) == {"max_length", "dynamic"} and "faster per epoch" in out
+    rows = dict(re.findall(r"^(max_length \(seeds\)|dynamic \+ group_by_length|dynamic)\s+\d+\s+(\d+)", out, re.MULTILINE))
+    fed = {name.split()[-1]: int(tokens) for name, tokens in rows.items()}  # (seeds), group_by_length, dynamic
+    assert set(fed) == {"(seeds)", "dynamic", "group_by_length"}
+    assert fed["dynamic"] <= fed["(seeds)"] and fed["group_by_length"] <= fed["(seeds)"]  # padding only shrinks
+    assert "faster per epoch" in out
 
 
 def test_answering_same_answers_for_every_batch_size(data_dir):
@@ -66,7 +70,7 @@ def test_gpu_training_cpu_smoke_with_saved_lengths(data_dir, tmp_path):
 
 
 def test_gpu_training_refuses_without_cuda_unless_asked(data_dir):
-    if __import__("torch").cuda.is_available():
+    if torch.cuda.is_available():
         pytest.skip("a CUDA device is present")
     env = {**os.environ, "PYTHONPATH": str(REPO), "QA_TUTORIAL_DATA_DIR": str(data_dir)}
     done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "gpu_training.py")], cwd=REPO, env=env,

@@ -10,6 +10,7 @@ import re
 import string
 
 import pytest
+from conftest import squad_reference as ref
 
 from qa_tutorial.metrics import (
     compute_exact,
@@ -24,11 +25,6 @@ from qa_tutorial.metrics import (
     squad_v1,
     squad_v2,
 )
-
-
-def ref(qid: str, *texts: str) -> dict:
-    return {"id": qid, "answers": {"text": list(texts), "answer_start": [0] * len(texts)}}
-
 
 # ---------------------------------------------------------------- helpers, by hand
 

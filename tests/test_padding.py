@@ -60,11 +60,16 @@ def test_widths_and_shares_of_a_hand_made_epoch():
     lengths = [4, 10, 6, 10]
     assert batch_widths(lengths, [[0, 1], [2, 3]], "dynamic").tolist() == [10, 10]
     assert batch_widths(lengths, [[0, 2], [1, 3]], "dynamic").tolist() == [6, 10]
+    assert batch_widths(lengths, [[0, 2], [1, 3]], "dynamic", pad_to_multiple_of=8).tolist() == [8, 16]
+    assert batch_widths([8, 16], [[0], [1]], "dynamic", pad_to_multiple_of=8).tolist() == [8, 16]  # already multiples
+    assert batch_widths(lengths, [[0, 1]], "max_length", max_length=12, pad_to_multiple_of=8).tolist() == [12]
     assert padded_shares([10, 10, 10], 2, "dynamic").tolist() == [0.0, 0.0]
     assert padded_shares([5, 5], 2, "max_length", max_length=10).tolist() == [0.5]
 
 
 def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="pad_to_multiple_of must be >= 1"):
+        batch_widths([4], [[0]], "dynamic", pad_to_multiple_of=0)
     with pytest.raises(ValueError, match="unknown padding strategy"):
         padded_shares(LENGTHS, 16, "longest")
     with pytest.raises(ValueError, match="needs max_length"):
