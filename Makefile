@@ -3,12 +3,22 @@
 #   make test  - set up the environments and run every test: package tests, every chapter under nbval,
 #                the book rendered from that same execution and checked in headless Chromium, and the
 #                package tests again on transformers 4.57
+# Both install exact versions from the lock files in requirements/ (refresh them with `make lock`);
+# `make test-latest` runs the package tests on the newest releases instead, to see a break coming.
 PYTHON ?= python3
 VENV := .venv
 COMPAT := .venv-457
-export HF_HUB_OFFLINE := 1
+LATEST := .venv-latest
+LOCKER := .venv-lock
 export TOKENIZERS_PARALLELISM := false
-export QA_TUTORIAL_DATA_DIR ?= $(abspath ../shared/data)
+# The data mirror: QA_TUTORIAL_DATA_DIR when set, else ../shared/data when it exists. With a mirror everything
+# runs offline (HF_HUB_OFFLINE=1); without one, chapters and commands load data from the Hub, as in Colab.
+QA_TUTORIAL_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data))
+ifneq ($(strip $(QA_TUTORIAL_DATA_DIR)),)
+export QA_TUTORIAL_DATA_DIR
+HF_HUB_OFFLINE ?= 1
+export HF_HUB_OFFLINE
+endif
 export QA_TUTORIAL_CACHE ?= $(abspath _build/cache)
 EXECUTED := _build/executed
 TESTED_BOOK := _build/tested-book
@@ -19,26 +29,52 @@ COMPAT_SKIP := --ignore-glob='tests/test_plots_*' --ignore-glob='qa_tutorial/plo
   --ignore=tests/test_padding.py --ignore=tests/test_finetuned.py --ignore=tests/test_benchmarks.py
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-compat chromium test test-main test-notebooks test-browser test-compat book clean
+.PHONY: setup setup-compat chromium test test-main test-notebooks test-browser test-compat test-latest lock book clean
 
-# torch==2.13.0 goes in first: it is the CPU wheel; anything looser pulls CUDA packages.
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q torch==2.13.0
-	$(VENV)/bin/pip install -q -e ".[dev,book]"
-	touch $@
+# torch==2.13.0 goes in first: it is the CPU wheel; anything looser pulls CUDA packages. Then the lock, then the
+# package itself without dependencies (its build backend, setuptools, comes from the lock too).
+define install_locked
+	rm -rf $(1)
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/pip install -q torch==2.13.0
+	$(1)/bin/pip install -q -r $(2)
+	$(1)/bin/pip install -q --no-deps --no-build-isolation -e .
+	touch $(1)/.installed
+endef
+
+$(VENV)/.installed: requirements/main.txt pyproject.toml
+	$(call install_locked,$(VENV),requirements/main.txt)
 
 # A second environment with transformers 4.57.x for the package's unit tests.
-$(COMPAT)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(COMPAT)
-	$(COMPAT)/bin/pip install -q --upgrade pip
-	$(COMPAT)/bin/pip install -q torch==2.13.0
-	$(COMPAT)/bin/pip install -q -e ".[dev]" "transformers>=4.57,<4.58"
-	touch $@
+$(COMPAT)/.installed: requirements/compat-457.txt pyproject.toml
+	$(call install_locked,$(COMPAT),requirements/compat-457.txt)
 
 setup: $(VENV)/.installed
 setup-compat: $(COMPAT)/.installed
+
+# The lock files, resolved again from pyproject.toml's ranges by a pinned uv (pip installs them). torch stays at
+# the version installed first; on these machines uv finds its CPU build in /opt/wheels, and the lock names the
+# plain version so that it installs elsewhere too.
+UV_VERSION := 0.13.9
+LOCK_FLAGS := --python-version 3.11 --override requirements/overrides.txt --custom-compile-command "make lock" \
+  --no-emit-find-links --quiet $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
+lock:
+	[ -x $(LOCKER)/bin/uv ] || { $(PYTHON) -m venv $(LOCKER) && $(LOCKER)/bin/pip install -q uv==$(UV_VERSION); }
+	$(LOCKER)/bin/uv pip compile pyproject.toml requirements/build.in --extra dev --extra book $(LOCK_FLAGS) \
+	  --output-file requirements/main.txt
+	$(LOCKER)/bin/uv pip compile pyproject.toml requirements/build.in requirements/compat-457.in --extra dev \
+	  $(LOCK_FLAGS) --output-file requirements/compat-457.txt
+	sed -i 's/^torch==\([0-9.]*\)+cpu$$/torch==\1/' requirements/main.txt requirements/compat-457.txt
+	@echo "locks refreshed from pyproject.toml: run make test, then commit requirements/"
+
+# The package tests against the newest releases that pyproject.toml allows, not the locks.
+test-latest:
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/pip install -q torch==2.13.0
+	$(LATEST)/bin/pip install -q --upgrade --upgrade-strategy eager -e ".[dev,book]"
+	$(LATEST)/bin/pip list --format=freeze | grep -iE '^(torch|transformers|tokenizers|datasets|accelerate)=='
+	$(LATEST)/bin/python -m pytest
 
 # Debian's Chromium for the rendered-book test.
 chromium:

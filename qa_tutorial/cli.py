@@ -182,6 +182,20 @@ def cmd_answer(args: argparse.Namespace) -> Any:
     return answerer(question=args.question, context=context)
 
 
+def cmd_data_download(args: argparse.Namespace) -> dict:
+    from qa_tutorial.data import DATA_DIR_ENV, download_mirror
+
+    names = [name.strip() for name in args.datasets.split(",") if name.strip()] if args.datasets else None
+    status = download_mirror(args.to, names, overwrite=args.overwrite, progress=True)
+    failed = {f"{name} ({split})": why for name, splits in status.items() for split, why in splits.items()
+              if why.startswith("failed")}
+    if failed:
+        done = sum(why in ("written", "kept") for splits in status.values() for why in splits.values())
+        raise CommandError(f"{len(failed)} file(s) could not be downloaded ({done} are in {args.to}): "
+                           + "; ".join(f"{key}: {why}" for key, why in failed.items()))
+    return {"mirror": str(args.to), "files": status, "use it with": f"export {DATA_DIR_ENV}={Path(args.to).resolve()}"}
+
+
 def _read_json(path: str) -> Any:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
@@ -267,6 +281,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--na-probs", default=None, help="null odds / no-answer probabilities file (SQuAD v2.0)")
     evaluate.add_argument("--output-dir", default=None, help="also write eval_results.json here")
     evaluate.set_defaults(run=cmd_evaluate)
+
+    data = commands.add_parser("data", help="offline data: build a mirror folder from the Hub")
+    actions = data.add_subparsers(dest="action", required=True, metavar="ACTION")
+    download = actions.add_parser("download", help="download the known datasets into a mirror folder (needs the "
+                                                   "network once; afterwards point QA_TUTORIAL_DATA_DIR at it)")
+    download.add_argument("--to", required=True, metavar="DIR", help="the mirror folder to fill")
+    download.add_argument("--datasets", default=None,
+                          help="comma-separated names (default: all: squad, squad_v2, squad_pt, squad_v2_pt, "
+                               "faquad, covid_qa)")
+    download.add_argument("--overwrite", action="store_true", help="replace files that are already there")
+    download.set_defaults(run=cmd_data_download)
 
     answer = commands.add_parser("answer", help="answer a question about a context string or a text file")
     answer.add_argument("question", help="the question")

@@ -20,8 +20,9 @@ import datasets
 
 from qa_tutorial.cleaning import CleaningReport, SquadFormatError, clean_squad, normalize_answers
 
-__all__ = ["DATASETS", "SQUAD_FEATURES", "KnownDataset", "SquadFormatError", "first_n", "flatten_squad",
-           "load_from_hub", "load_squad", "mirror_file", "read_squad_json", "split_by_article"]
+__all__ = ["DATASETS", "SQUAD_FEATURES", "KnownDataset", "MirrorError", "SquadFormatError", "download_mirror",
+           "first_n", "flatten_squad", "load_from_hub", "load_squad", "mirror_file", "mirror_folder", "read_squad_json",
+           "split_by_article", "to_squad_document", "write_squad_json"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +57,37 @@ DATASETS: dict[str, KnownDataset] = {
                                                  "validation": "faquad-pt/dev.json.gz"},
                            "FaQuAD, native Brazilian Portuguese; the mirror has train and dev (= validation)"),
     "covid_qa": KnownDataset("deepset/covid_qa_deepset", {"train": "covid-qa/covid-qa-200423.json.gz"},
-                             "COVID-QA, whole scientific articles; the mirror has the 2020-04-23 release as train"),
+                             "COVID-QA, whole scientific articles; the mirror has the April 2020 release as train"),
 }
+
+
+class MirrorError(FileNotFoundError):
+    """The mirror folder, or one of its files, is missing; the message names it and the ways out."""
+
+
+def _mirror_help(folder: Path) -> str:
+    return (f"Either build the mirror there with `qa-tutorial data download --to {folder}` (needs the network "
+            f"once), or unset {DATA_DIR_ENV} (and pass no data_dir) to load from the Hugging Face Hub.")
+
+
+def _check_mirror_file(path: Path, folder: Path, name: str, split: str) -> None:
+    """Raise `MirrorError` when the mirror folder or its file for (name, split) does not exist."""
+    if not folder.is_dir():
+        raise MirrorError(f"the data mirror folder {folder} does not exist (set by {DATA_DIR_ENV} or data_dir). "
+                          + _mirror_help(folder))
+    if not path.is_file():
+        raise MirrorError(f"the data mirror {folder} has no file {path.relative_to(folder).as_posix()} "
+                          f"({name}, {split} split). " + _mirror_help(folder))
+
+
+def mirror_folder(data_dir: str | os.PathLike | None = None) -> Path | None:
+    """The mirror folder: ``data_dir`` when given, else ``$QA_TUTORIAL_DATA_DIR``, else None (use the Hub).
+
+    >>> mirror_folder("/data").as_posix()
+    '/data'
+    """
+    folder = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV) or None
+    return None if folder is None else Path(folder)
 
 
 def mirror_file(name: str, split: str = "validation", data_dir: str | os.PathLike | None = None) -> Path | None:
@@ -75,7 +105,7 @@ def mirror_file(name: str, split: str = "validation", data_dir: str | os.PathLik
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; known names: {sorted(DATASETS)} (or give a path to a file)")
-    folder = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV) or None
+    folder = mirror_folder(data_dir)
     if folder is None:
         return None
     known = DATASETS[name]
@@ -86,22 +116,43 @@ def mirror_file(name: str, split: str = "validation", data_dir: str | os.PathLik
     return Path(folder) / known.mirror[split]
 
 
+def _load_cached_snapshot(hub_id: str, split: str) -> datasets.Dataset | None:
+    """The split from the dataset repo's files in the local Hugging Face Hub cache, or None when they are not there.
+
+    `datasets.load_dataset` offline only finds splits it prepared before; the repo's own files (which every online
+    load puts in the Hub cache) are enough, as for models.
+    """
+    from huggingface_hub import snapshot_download
+
+    try:
+        folder = snapshot_download(hub_id, repo_type="dataset", local_files_only=True)
+    except Exception:  # not cached (huggingface_hub raises several types)
+        return None
+    return datasets.load_dataset(folder, split=split)
+
+
 def load_from_hub(hub_id: str, split: str, *, cache_dir: str | os.PathLike | None = None) -> datasets.Dataset:
     """`datasets.load_dataset` from the Hub, reduced to `SQUAD_FEATURES` (needs network or the HF cache).
+
+    Offline (``HF_HUB_OFFLINE=1``) it also reads the dataset repo's files from the local Hub cache.
 
     Args:
         hub_id: e.g. "rajpurkar/squad"; split: "train" or "validation"; cache_dir: default the HF cache.
 
     Returns:
-        The split as a `datasets.Dataset`; raises `ConnectionError` naming the id and the mirror variable.
+        The split as a `datasets.Dataset`; raises `ConnectionError` naming the id, what failed and the mirror.
     """
     try:
         dataset = datasets.load_dataset(hub_id, split=split, cache_dir=None if cache_dir is None else str(cache_dir))
     except Exception as err:  # offline, unknown id or split: datasets raises several types
-        raise ConnectionError(
-            f"could not load {hub_id!r} split {split!r} from the Hugging Face Hub ({type(err).__name__}: {err}). "
-            f"HF_HUB_OFFLINE={os.environ.get('HF_HUB_OFFLINE', '')!r}. To work offline, point {DATA_DIR_ENV} "
-            "(or data_dir=) at a mirror folder such as ../shared/data.") from err
+        dataset = _load_cached_snapshot(hub_id, split)
+        if dataset is None:
+            offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+            raise ConnectionError(
+                f"could not load {hub_id!r} split {split!r} from the Hugging Face Hub ({type(err).__name__}: {err})"
+                + (". HF_HUB_OFFLINE is set and the local Hub cache does not hold it" if offline else "")
+                + f". To work offline, point {DATA_DIR_ENV} (or data_dir=) at a mirror folder, e.g. one made by "
+                "`qa-tutorial data download --to DIR`.") from err
     if "title" not in dataset.column_names:  # COVID-QA on the Hub has a document_id instead
         ids = dataset["document_id"] if "document_id" in dataset.column_names else [""] * len(dataset)
         dataset = dataset.add_column("title", [str(i) for i in ids])
@@ -201,6 +252,109 @@ def read_squad_json(path: str | os.PathLike) -> dict[str, list]:
     return flatten_squad(document, source=str(path))
 
 
+def to_squad_document(columns: dict[str, list] | datasets.Dataset) -> dict:
+    """Rows in the Hub layout back to an official nested SQuAD document (the inverse of `flatten_squad`).
+
+    Rows are grouped by title, then by context, in the order they first appear; a question without answers gets
+    ``"answers": []`` and ``"is_impossible": true``, as in SQuAD v2.0.
+
+    Args:
+        columns: a dict of lists or a `datasets.Dataset` with id, title, context, question, answers.
+
+    Returns:
+        ``{"data": [{"title", "paragraphs": [{"context", "qas": [...]}]}]}``.
+
+    >>> rows = {"id": ["a", "b"], "title": ["T", "T"], "context": ["Paris is in France."] * 2,
+    ...         "question": ["Where is Paris?", "Where is Rome?"],
+    ...         "answers": [{"text": ["France"], "answer_start": [12]}, {"text": [], "answer_start": []}]}
+    >>> document = to_squad_document(rows)
+    >>> document["data"][0]["paragraphs"][0]["qas"][1]
+    {'id': 'b', 'question': 'Where is Rome?', 'answers': [], 'is_impossible': True}
+    >>> flatten_squad(document) == rows
+    True
+    """
+    if isinstance(columns, datasets.Dataset):
+        columns = columns.select_columns(list(SQUAD_FEATURES)).to_dict()
+    articles: dict[str, dict[str, list]] = {}
+    for qid, title, context, question, answers in zip(*(columns[name] for name in SQUAD_FEATURES)):
+        record: dict[str, Any] = {"id": qid, "question": question,
+                                  "answers": [{"text": t, "answer_start": int(s)}
+                                              for t, s in zip(answers["text"], answers["answer_start"])]}
+        if not record["answers"]:
+            record["is_impossible"] = True
+        articles.setdefault(title, {}).setdefault(context, []).append(record)
+    return {"data": [{"title": title, "paragraphs": [{"context": context, "qas": qas}
+                                                      for context, qas in paragraphs.items()]}
+                     for title, paragraphs in articles.items()]}
+
+
+def write_squad_json(columns: dict[str, list] | datasets.Dataset, path: str | os.PathLike) -> Path:
+    """Write rows as a nested SQuAD JSON file, gzipped when ``path`` ends in ``.gz`` (reproducibly: no
+    timestamp), atomically: an interrupted write leaves no partial file.
+
+    >>> import tempfile
+    >>> rows = {"id": ["a"], "title": ["T"], "context": ["Paris is in France."], "question": ["Where?"],
+    ...         "answers": [{"text": ["France"], "answer_start": [12]}]}
+    >>> path = write_squad_json(rows, Path(tempfile.mkdtemp()) / "dev.json.gz")
+    >>> read_squad_json(path) == rows
+    True
+    """
+    path = Path(path)
+    data = json.dumps(to_squad_document(columns), ensure_ascii=False).encode("utf-8")
+    if path.suffix == ".gz":
+        data = gzip.compress(data, compresslevel=9, mtime=0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.partial")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def download_mirror(folder: str | os.PathLike, names: list[str] | None = None, *, overwrite: bool = False,
+                    progress: bool = False) -> dict[str, dict[str, str]]:
+    """Build an offline mirror folder from the Hub: each named dataset's mirror splits, in the mirror layout.
+
+    The files are the Hub's rows (not cleaned: `load_squad` cleans when it reads them) as nested SQuAD JSON.
+    Point ``QA_TUTORIAL_DATA_DIR`` (or ``data_dir=``) at the folder to work offline afterwards.
+
+    Args:
+        folder: the mirror folder to fill (created if needed).
+        names: keys of `DATASETS` (default: all of them).
+        overwrite: replace files that already exist (default: keep them, so an interrupted run resumes).
+        progress: show a progress bar over the files.
+
+    Returns:
+        ``{name: {split: status}}``, status "written", "kept" (already there) or "failed: <reason>"; a failure
+        does not stop the other datasets.
+    """
+    from tqdm.auto import tqdm
+
+    names = list(DATASETS) if names is None else list(names)
+    unknown = [name for name in names if name not in DATASETS]
+    if unknown:
+        raise ValueError(f"unknown dataset(s) {unknown}; known names: {sorted(DATASETS)}")
+    folder = Path(folder)
+    jobs = [(name, split, relative) for name in names for split, relative in DATASETS[name].mirror.items()]
+    status: dict[str, dict[str, str]] = {}
+    for name, split, relative in tqdm(jobs, desc="mirror files", unit="file", disable=not progress):
+        target = folder / relative
+        if target.exists() and not overwrite:
+            status.setdefault(name, {})[split] = "kept"
+            continue
+        try:
+            rows = load_from_hub(DATASETS[name].hub_id, split)
+        except ConnectionError as err:
+            logger.warning("%s (%s): %s", name, split, err)
+            status.setdefault(name, {})[split] = f"failed: {err}"
+            continue
+        write_squad_json(rows, target)
+        status.setdefault(name, {})[split] = "written"
+    return status
+
+
 def load_squad(source: str | os.PathLike, split: str = "validation", *, data_dir: str | os.PathLike | None = None,
                clean: bool = True, strict: bool = False, return_report: bool = False):
     """Load SQuAD-format data as a `datasets.Dataset` in the Hub layout, cleaned and reported by default.
@@ -221,9 +375,13 @@ def load_squad(source: str | os.PathLike, split: str = "validation", *, data_dir
     dataset: datasets.Dataset | None = None
     if name in DATASETS:
         path = mirror_file(name, split, data_dir)
+        split = SPLIT_ALIASES.get(split, split)
         if path is None:
-            dataset = load_from_hub(DATASETS[name].hub_id, SPLIT_ALIASES.get(split, split))
-        label = f"{DATASETS[name].hub_id} ({split})" if path is None else str(path)
+            dataset = load_from_hub(DATASETS[name].hub_id, split)
+            label = f"{name} ({split}) from the Hub: {DATASETS[name].hub_id}"
+        else:
+            _check_mirror_file(path, mirror_folder(data_dir), name, split)
+            label = f"{name} ({split}) from the mirror: {DATASETS[name].mirror[split]}"
     elif Path(name).exists() or name.endswith((".json", ".jsonl", ".gz")):
         path, label = Path(name), name
     else:

@@ -85,6 +85,15 @@ def test_missing_model_exits_1_with_a_message(tmp_path, capsys, data_dir):
     assert "tiny-model" in capsys.readouterr().err
 
 
+def test_a_missing_mirror_exits_1_naming_the_file_and_the_ways_out(tmp_path, capsys):
+    (tmp_path / "squad-v1.1").mkdir()  # a mirror folder without the SQuAD v1.1 file
+    assert main(["evaluate", "--data-dir", str(tmp_path), "--model", str(tmp_path / "model")]) == 1
+    err = capsys.readouterr().err
+    assert "no file squad-v1.1/dev.json.gz (squad, validation split)" in err
+    assert "qa-tutorial data download --to" in err and "unset QA_TUTORIAL_DATA_DIR" in err
+    assert "Traceback" not in err
+
+
 def test_bad_predictions_file_exits_1(tmp_path, capsys, data_dir):
     bad = tmp_path / "predictions.json"
     bad.write_text("{not json")

@@ -5,11 +5,16 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import datasets
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qa_tutorial import data
 from qa_tutorial.data import (
@@ -247,3 +252,134 @@ def test_first_n():
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="positive integer"):
             first_n(dataset, bad)
+
+
+# --- the mirror: missing files, and building one from the Hub (offline, through a seeded Hub cache) ---------------
+
+def test_a_missing_mirror_folder_is_one_clear_error(tmp_path):
+    with pytest.raises(data.MirrorError) as caught:
+        load_squad("squad", data_dir=tmp_path / "nowhere")
+    message = str(caught.value)
+    assert "does not exist" in message and "qa-tutorial data download" in message and "QA_TUTORIAL_DATA_DIR" in message
+
+
+def test_a_mirror_without_the_file_names_it(tmp_path):
+    (tmp_path / "squad-v1.1").mkdir()
+    with pytest.raises(data.MirrorError, match=r"no file squad-v2\.0/dev\.reconstructed\.json\.gz \(squad_v2, "
+                                               r"validation split\)"):
+        load_squad("squad_v2", "dev", data_dir=tmp_path)
+    assert isinstance(data.MirrorError("x"), FileNotFoundError)  # callers that catch file errors still do
+
+
+def test_mirror_labels_name_the_file_not_the_machine(data_dir):
+    _, report = load_squad("faquad", "dev", data_dir=data_dir, return_report=True)
+    assert report.source == "faquad (validation) from the mirror: faquad-pt/dev.json.gz"
+    assert str(data_dir) not in report.summary()
+
+
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "C"]), st.sampled_from(["p one.", "p two!", "p three?"]),
+                          st.text(min_size=1, max_size=8).filter(str.strip),
+                          st.lists(st.tuples(st.text(max_size=5), st.integers(0, 50)), max_size=3)),
+                min_size=1, max_size=12))
+def test_to_squad_document_inverts_flatten_squad(rows):
+    """Hub rows -> nested document -> rows again: the same rows, in an order grouped by article and context."""
+    columns = {"id": [], "title": [], "context": [], "question": [], "answers": []}
+    for i, (title, context, question, answers) in enumerate(rows):
+        for name, value in zip(columns, (str(i), title, f"{title}: {context}", question,
+                                         {"text": [t for t, _ in answers], "answer_start": [s for _, s in answers]})):
+            columns[name].append(value)
+    back = flatten_squad(data.to_squad_document(columns))
+    order = sorted(range(len(rows)), key=lambda i: (columns["title"].index(columns["title"][i]),
+                                                    columns["context"].index(columns["context"][i]), i))
+    assert back == {name: [values[i] for i in order] for name, values in columns.items()}
+
+
+def _mirror_rows(data_dir: Path, relative: str, articles: int) -> dict[str, list]:
+    """The raw rows of the first articles of a mirror file (the Hub layout)."""
+    rows = read_squad_json(data_dir / relative)
+    keep = [i for i, title in enumerate(rows["title"]) if title in list(dict.fromkeys(rows["title"]))[:articles]]
+    return {name: [values[i] for i in keep] for name, values in rows.items()}
+
+
+@pytest.fixture(scope="module")
+def seeded_hub(data_dir, tmp_path_factory):
+    """HF_HOME with rajpurkar/squad, rajpurkar/squad_v2 and deepset/covid_qa_deepset in the Hub cache, each with
+    real rows from the mirror in the Hub's own schema (COVID-QA: document_id, no title)."""
+    from hub_cache import seed_dataset
+
+    home = tmp_path_factory.mktemp("hf-home")
+    squad = _mirror_rows(data_dir, DATASETS["squad"].mirror["validation"], 2)
+    squad_v2 = _mirror_rows(data_dir, DATASETS["squad_v2"].mirror["validation"], 1)
+    covid = _mirror_rows(data_dir, DATASETS["covid_qa"].mirror["train"], 3)
+    covid_hub = {"document_id": [int(t.removeprefix("article-")) + 1000 for t in covid["title"]],
+                 **{k: covid[k] for k in ("context", "question", "id", "answers")},
+                 "is_impossible": [False] * len(covid["id"])}
+    seed_dataset(home, "rajpurkar/squad", "plain_text", {"validation": squad})
+    seed_dataset(home, "rajpurkar/squad_v2", "squad_v2", {"validation": squad_v2})
+    seed_dataset(home, "deepset/covid_qa_deepset", "covid_qa_deepset", {"train": covid_hub})
+    return home, {"squad": squad, "squad_v2": squad_v2, "covid_qa": {**covid, "title": [
+        str(i) for i in covid_hub["document_id"]]}}
+
+
+def _run(code: str, home: Path, **env: str) -> subprocess.CompletedProcess:
+    """Python in a fresh process (huggingface_hub reads HF_HOME at import), offline, without a mirror."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("QA_TUTORIAL_DATA_DIR", "HF_DATASETS_CACHE")}
+    environ.update(HF_HOME=str(home), HF_HUB_OFFLINE="1", **env)
+    return subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.realdata
+def test_without_a_mirror_names_load_from_the_hub_cache(seeded_hub):
+    home, expected = seeded_hub
+    result = _run("import json; from qa_tutorial.data import load_squad\n"
+                  "rows = load_squad('squad', 'dev', clean=False).to_dict()\n"
+                  "print(json.dumps(rows))", home)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == expected["squad"]
+
+
+@pytest.mark.realdata
+def test_without_a_mirror_a_dataset_missing_from_the_hub_cache_says_so(seeded_hub):
+    home, _ = seeded_hub
+    result = _run("from qa_tutorial.data import load_squad\nload_squad('faquad', 'train')", home)
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("ConnectionError: could not load 'eraldoluis/faquad' split 'train'")
+    assert "HF_HUB_OFFLINE is set and the local Hub cache does not hold it" in last
+    assert "qa-tutorial data download" in last
+
+
+@pytest.mark.realdata
+def test_data_download_builds_a_mirror_that_loads_like_the_hub(seeded_hub, tmp_path):
+    home, expected = seeded_hub
+    mirror = tmp_path / "mirror"
+    result = _run("import sys; from qa_tutorial.cli import main\n"
+                  f"sys.exit(main(['data', 'download', '--to', {str(mirror)!r}, '--datasets', "
+                  "'squad,squad_v2,covid_qa']))", home)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["files"] == {"squad": {"validation": "written"}, "squad_v2": {"validation": "written"},
+                               "covid_qa": {"train": "written"}}
+    for name, split in (("squad", "validation"), ("squad_v2", "validation"), ("covid_qa", "train")):
+        path = mirror / DATASETS[name].mirror[split]
+        assert read_squad_json(path) == expected[name], name  # same rows as the Hub, in the mirror's layout
+        assert load_squad(name, split, data_dir=mirror, clean=False).to_dict() == expected[name]
+    assert json.load(gzip.open(mirror / "squad-v2.0/dev.reconstructed.json.gz"))["data"][0]["paragraphs"][0]["qas"][0]
+    again = _run("import sys; from qa_tutorial.cli import main\n"
+                 f"sys.exit(main(['data', 'download', '--to', {str(mirror)!r}, '--datasets', 'squad']))", home)
+    assert json.loads(again.stdout)["files"] == {"squad": {"validation": "kept"}}  # resumes, keeps what is there
+
+
+@pytest.mark.realdata
+def test_data_download_reports_what_it_could_not_get(seeded_hub, tmp_path):
+    home, _ = seeded_hub
+    mirror = tmp_path / "mirror"
+    result = _run("import sys; from qa_tutorial.cli import main\n"
+                  f"sys.exit(main(['data', 'download', '--to', {str(mirror)!r}, '--datasets', 'squad,faquad']))",
+                  home)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "2 file(s) could not be downloaded (1 are in" in result.stderr
+    assert "faquad (train)" in result.stderr and "faquad (validation)" in result.stderr
+    assert (mirror / "squad-v1.1" / "dev.json.gz").is_file()
+    assert not list(mirror.rglob("*.partial"))

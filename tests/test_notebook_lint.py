@@ -1,0 +1,57 @@
+"""The chapters' checked outputs hold nothing that changes with the machine, the day or a release (tests/notebook_lint.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from notebook_lint import lint_notebook
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+CHAPTERS = sorted(BOOK.glob("*.ipynb"))
+
+
+def test_there_are_chapters_to_lint():
+    assert len(CHAPTERS) >= 11
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_checked_outputs_hold_no_version_path_timing_or_date(chapter):
+    assert lint_notebook(chapter) == []
+
+
+def _notebook(tmp_path: Path, source: str, text: str, checked: bool = True) -> Path:
+    cell = {"cell_type": "code", "metadata": {}, "execution_count": 1,
+            "source": ("# NBVAL_CHECK_OUTPUT\n" if checked else "") + source,
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": text}]}
+    path = tmp_path / "chapter.ipynb"
+    path.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("transformers 5.23.0 default report_to: []\n", "version"),  # the cell that broke make test
+    ("torch 2.13.0+cpu\n", "version"),
+    ("Cleaning /work/shared/data/squad-v1.1/dev.json.gz: 10570 examples in\n", "absolute path"),
+    ("Loaded /tmp/tmpwihzu2d8/distil into DistilBertForQuestionAnswering\n", "absolute path"),
+    ("one epoch in 12.5 s\n", "timing"),
+    ("elapsed 0:01:23\n", "timing"),
+    ("built on 2026-12-01\n", "date"),
+])
+def test_the_lint_catches_each_kind(tmp_path, text, kind):
+    problems = lint_notebook(_notebook(tmp_path, "print(x)", text))
+    assert [p.split(": ")[2] for p in problems] == [kind]
+
+
+@pytest.mark.parametrize("text", ["SQuAD v1.1 dev: 10,570 questions\n", "EM 83.0 / F1 88.25\n",
+                                  "Beyoncé in the 1920s\n", "ratio 1.64x, 2 windows\n", "answer_start 177\n"])
+def test_the_lint_lets_stable_text_through(tmp_path, text):
+    assert lint_notebook(_notebook(tmp_path, "print(x)", text)) == []
+
+
+def test_unchecked_cells_and_version_lookups_in_source(tmp_path):
+    assert lint_notebook(_notebook(tmp_path, "print(v)", "torch 2.13.0\n", checked=False)) == []
+    problems = lint_notebook(_notebook(tmp_path, "print(transformers.__version__.split('.')[0])", "5\n"))
+    assert problems and "in the source" in problems[0]
