@@ -29,7 +29,7 @@ COMPAT_SKIP := --ignore-glob='tests/test_plots_*' --ignore-glob='qa_tutorial/plo
   --ignore=tests/test_padding.py --ignore=tests/test_finetuned.py --ignore=tests/test_benchmarks.py
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-compat chromium test test-main test-notebooks test-browser test-compat test-latest lock book clean
+.PHONY: setup setup-compat chromium test test-main test-notebooks test-browser test-compat test-latest lock store-outputs book clean
 
 # torch==2.13.0 goes in first: it is the CPU wheel; anything looser pulls CUDA packages. Then the lock, then the
 # package itself without dependencies (its build backend, setuptools, comes from the lock too).
@@ -90,6 +90,11 @@ test-notebooks: setup
 	rm -rf $(EXECUTED)
 	QA_TUTORIAL_BOOK_BUILD=1 $(VENV)/bin/python -m pytest -p tests.nbcapture --nb-capture $(EXECUTED) \
 	  $(NBVAL) -o addopts="-ra" book
+
+# After a deliberate change of outputs: copy what the last test-notebooks run produced into book/ (then review
+# the diff; tests/test_notebook_lint.py keeps versions, paths, timings and dates out of the checked cells).
+store-outputs:
+	cp $(EXECUTED)/book/*.ipynb book/
 
 test-browser: setup chromium
 	$(VENV)/bin/python tests/build_book.py $(EXECUTED) $(TESTED_BOOK)
