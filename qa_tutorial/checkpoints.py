@@ -18,6 +18,8 @@ import transformers
 from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer, PreTrainedModel
 from transformers.models.auto.modeling_auto import MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES
 
+from qa_tutorial.pretrained import resolve_checkpoint
+
 __all__ = ["CheckpointMismatchError", "LoadReport", "load_qa_model"]
 
 logger = logging.getLogger(__name__)
@@ -98,7 +100,8 @@ def load_qa_model(
     logged as a warning with the :class:`LoadReport`.
 
     Args:
-        name_or_path: a local folder or a Hub name (the Hub needs network access).
+        name_or_path: a local folder or a Hub name (the Hub needs network access; a Hub name whose files an
+            installed package ships, see `qa_tutorial.pretrained`, loads from that package offline).
         model_class: e.g. ``BertForQuestionAnswering``; None picks the class from the checkpoint's config.
         allow_new_head: False to refuse a checkpoint without a trained QA head (when evaluating, not training).
         device: where to put the model (None leaves it on the CPU).
@@ -111,7 +114,8 @@ def load_qa_model(
             weights beyond the QA head are missing, or the head is new and ``allow_new_head`` is False.
         TypeError: the checkpoint only has a slow (Python) tokenizer, which gives no offsets.
     """
-    name = str(name_or_path)
+    label = str(name_or_path)
+    name = resolve_checkpoint(label)  # a Hub id whose files an installed package ships: that folder, offline
     if Path(name).is_dir() and not list(Path(name).glob("*.safetensors")):
         raise FileNotFoundError(f"{name} has no .safetensors weights; this package never loads pickled .bin files")
     config = AutoConfig.from_pretrained(name, trust_remote_code=False)
@@ -128,7 +132,7 @@ def load_qa_model(
     )
     missing, mismatched = _key_names(info["missing_keys"]), _key_names(info["mismatched_keys"])
     report = LoadReport(
-        checkpoint=name,
+        checkpoint=label,
         model_class=type(model).__name__,
         missing_keys=missing,
         unexpected_keys=_key_names(info["unexpected_keys"]),
@@ -147,6 +151,9 @@ def load_qa_model(
             f"{name} loads a slow tokenizer ({type(tokenizer).__name__}); QA features need a fast one "
             "(offset mappings, sequence_ids). Save a tokenizer.json with the checkpoint."
         )
+    backend = tokenizer.backend_tokenizer  # some tokenizer.json files pad or truncate every call on their own
+    backend.no_truncation()  # (all-MiniLM-L6-v2's: to 128 tokens); windows are set by explicit arguments only
+    backend.no_padding()
     if device is not None:
         model = model.to(device)
     return model.eval(), tokenizer, report

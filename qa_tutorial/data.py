@@ -21,8 +21,8 @@ import datasets
 from qa_tutorial.cleaning import CleaningReport, SquadFormatError, clean_squad, normalize_answers
 
 __all__ = ["DATASETS", "SQUAD_FEATURES", "KnownDataset", "MirrorError", "SquadFormatError", "download_mirror",
-           "first_n", "flatten_squad", "load_from_hub", "load_squad", "mirror_file", "mirror_folder", "read_squad_json",
-           "split_by_article", "to_squad_document", "write_squad_json"]
+           "first_n", "flatten_squad", "load_from_hub", "load_squad", "mirror_file", "mirror_folder",
+           "read_squad_json", "sample_examples", "split_by_article", "to_squad_document", "write_squad_json"]
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def _load_cached_snapshot(hub_id: str, split: str) -> datasets.Dataset | None:
 
     try:
         folder = snapshot_download(hub_id, repo_type="dataset", local_files_only=True)
-    except Exception:  # not cached (huggingface_hub raises several types)
+    except Exception:  # noqa: BLE001 - not cached (huggingface_hub raises several types)
         return None
     return datasets.load_dataset(folder, split=split)
 
@@ -147,7 +147,9 @@ def load_from_hub(hub_id: str, split: str, *, cache_dir: str | os.PathLike | Non
     except Exception as err:  # offline, unknown id or split: datasets raises several types
         dataset = _load_cached_snapshot(hub_id, split)
         if dataset is None:
-            offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+            from huggingface_hub import constants
+
+            offline = bool(constants.HF_HUB_OFFLINE)
             raise ConnectionError(
                 f"could not load {hub_id!r} split {split!r} from the Hugging Face Hub ({type(err).__name__}: {err})"
                 + (". HF_HUB_OFFLINE is set and the local Hub cache does not hold it" if offline else "")
@@ -444,3 +446,29 @@ def first_n(dataset: datasets.Dataset, n: int) -> datasets.Dataset:
         warnings.warn(f"asked for the first {n} examples but there are only {len(dataset)}: using all", stacklevel=2)
         return dataset
     return dataset.select(range(n))
+
+
+def sample_examples(dataset: datasets.Dataset, n: int, *, seed: int = 0) -> datasets.Dataset:
+    """``n`` examples drawn at random from the whole dataset (all its articles), kept in dataset order.
+
+    SQuAD files list questions article by article, so the first ``n`` rows cover only the first few articles; a
+    model trained on them sees a handful of topics. A seeded sample covers every article in proportion.
+
+    Args:
+        dataset: any `datasets.Dataset`; n: how many examples, a positive integer (all of them, with a
+            warning, when there are fewer); seed: the same seed gives the same sample.
+
+    Returns:
+        The sample, its rows in their original order.
+
+    >>> rows = datasets.Dataset.from_dict({"title": ["a"] * 50 + ["b"] * 50})
+    >>> sorted(set(sample_examples(rows, 10, seed=1)["title"]))
+    ['a', 'b']
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if n >= len(dataset):
+        if n > len(dataset):
+            warnings.warn(f"asked for {n} examples but there are only {len(dataset)}: using all", stacklevel=2)
+        return dataset
+    return dataset.select(sorted(random.Random(seed).sample(range(len(dataset)), n)))

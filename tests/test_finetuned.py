@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -36,11 +37,16 @@ def test_quick_model_is_trained_once_and_reused(tmp_path, monkeypatch, data_dir)
     stamp = os.stat(weights).st_mtime_ns
     assert finetuned_model(SMALL, "squad", data_dir=data_dir) == first
     assert os.stat(weights).st_mtime_ns == stamp  # not trained again
-    settings = json.load(open(os.path.join(first, "settings.json")))
+    folder = Path(first)
+    settings = json.loads((folder / "settings.json").read_text())
     assert settings["train_examples"] == 24 and settings["profile"] == "quick"
-    assert "eval_f1" in json.load(open(os.path.join(first, "eval_results.json")))
-    model, tokenizer, report = load_qa_model(first)
+    assert "eval_f1" in json.loads((folder / "eval_results.json").read_text())
+    split = json.loads((folder / "data_split.json").read_text())
+    assert split["source"] == "squad" and split["train_titles"] and split["eval_titles"]
+    assert not set(split["train_titles"]) & set(split["eval_titles"])  # held-out articles never seen
+    assert "data_split.json" in (folder / "README.md").read_text()
+    model, _, report = load_qa_model(first)
     assert model.config.hidden_size == 32 and not report.missing_keys
     other = finetuned_model(SMALL, "squad", data_dir=data_dir, seed=7)
     assert other != first  # another seed is another cache entry
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".training-")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".training-")] == []  # work folders removed

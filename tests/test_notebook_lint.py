@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from notebook_lint import lint_notebook
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
