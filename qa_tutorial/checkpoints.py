@@ -20,7 +20,7 @@ from transformers.models.auto.modeling_auto import MODEL_FOR_QUESTION_ANSWERING_
 
 from qa_tutorial.pretrained import resolve_checkpoint
 
-__all__ = ["CheckpointMismatchError", "LoadReport", "load_qa_model"]
+__all__ = ["CheckpointMismatchError", "LoadReport", "load_qa_model", "load_tokenizer"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,33 @@ def _key_names(keys: Iterable[Any]) -> tuple[str, ...]:
     return tuple(sorted(key[0] if isinstance(key, (tuple, list)) else str(key) for key in keys))
 
 
+def load_tokenizer(name_or_path: str | Path) -> transformers.PreTrainedTokenizerBase:
+    """The fast tokenizer of a checkpoint (a folder, a Hub id, or a Hub id an installed package ships), with no
+    padding or truncation of its own: windows come from explicit arguments only.
+
+    Some ``tokenizer.json`` files pad or truncate every call by themselves (all-MiniLM-L6-v2's, to 128 tokens);
+    a call that passes no padding would then still pad. The checked loader clears both.
+
+    Raises:
+        TypeError: the checkpoint only has a slow (Python) tokenizer, which gives no offsets.
+
+    >>> tokenizer = load_tokenizer("sentence-transformers/all-MiniLM-L6-v2")
+    >>> tokenizer.tokenize("Where is Normandy?"), len(tokenizer("Hi", "there")["input_ids"])
+    (['where', 'is', 'normandy', '?'], 5)
+    """
+    name = resolve_checkpoint(name_or_path)
+    tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=False)
+    if not getattr(tokenizer, "is_fast", False):
+        raise TypeError(
+            f"{name_or_path} loads a slow tokenizer ({type(tokenizer).__name__}); QA features need a fast one "
+            "(offset mappings, sequence_ids). Save a tokenizer.json with the checkpoint."
+        )
+    backend = tokenizer.backend_tokenizer
+    backend.no_truncation()
+    backend.no_padding()
+    return tokenizer
+
+
 def load_qa_model(
     name_or_path: str | Path,
     *,
@@ -145,15 +172,7 @@ def load_qa_model(
         raise CheckpointMismatchError(f"weights beyond the QA head are missing, the encoder would be random.\n{report}")
     if report.newly_initialized and not allow_new_head:
         raise CheckpointMismatchError(f"the QA head is not in the checkpoint (allow_new_head=False).\n{report}")
-    tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=False)
-    if not getattr(tokenizer, "is_fast", False):
-        raise TypeError(
-            f"{name} loads a slow tokenizer ({type(tokenizer).__name__}); QA features need a fast one "
-            "(offset mappings, sequence_ids). Save a tokenizer.json with the checkpoint."
-        )
-    backend = tokenizer.backend_tokenizer  # some tokenizer.json files pad or truncate every call on their own
-    backend.no_truncation()  # (all-MiniLM-L6-v2's: to 128 tokens); windows are set by explicit arguments only
-    backend.no_padding()
+    tokenizer = load_tokenizer(name)
     if device is not None:
         model = model.to(device)
     return model.eval(), tokenizer, report

@@ -13,6 +13,7 @@ import logging
 import os
 import random
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -37,18 +38,20 @@ SPLIT_ALIASES = {"dev": "validation", "val": "validation", "eval": "validation"}
 
 @dataclasses.dataclass(frozen=True)
 class KnownDataset:
-    """A dataset known by name: its Hub id and its files in the mirror folder, by split."""
+    """A dataset known by name: its Hub id, its files in the mirror folder by split, and whose articles it reuses."""
 
     hub_id: str
     mirror: dict[str, str]  # split -> path inside the mirror folder
     about: str
+    articles_of: str | None = None  # another known dataset whose articles these are (carve both alike)
 
 
 DATASETS: dict[str, KnownDataset] = {
     "squad": KnownDataset("rajpurkar/squad", {"validation": "squad-v1.1/dev.json.gz"},
                           "SQuAD v1.1 (English); the mirror has the official dev file only"),
     "squad_v2": KnownDataset("rajpurkar/squad_v2", {"validation": "squad-v2.0/dev.reconstructed.json.gz"},
-                             "SQuAD v2.0 (English); the mirror has dev, rebuilt without plausible_answers"),
+                             "SQuAD v2.0 (English); the mirror has dev, rebuilt without plausible_answers",
+                             articles_of="squad"),
     "squad_pt": KnownDataset("nunorc/squad_v1_pt", {"train": "squad-pt-v1.1/train-sample.json.gz"},
                              "SQuAD v1.1 machine-translated to Portuguese; the mirror has the first 10 train articles"),
     "squad_v2_pt": KnownDataset("piEsposito/squad_20_ptbr", {"validation": "squad-pt-v2.0/dev.json.gz"},
@@ -398,13 +401,17 @@ def load_squad(source: str | os.PathLike, split: str = "validation", *, data_dir
     return (loaded, report) if return_report else loaded
 
 
-def split_by_article(dataset: datasets.Dataset, *, eval_fraction: float = 0.2, seed: int = 0) -> datasets.DatasetDict:
+def split_by_article(dataset: datasets.Dataset, *, eval_fraction: float = 0.2, seed: int = 0,
+                     held_out_titles: Iterable[str] | None = None) -> datasets.DatasetDict:
     """Split into "train" and "validation" by article title, so that no article is in both.
 
     Args:
         dataset: examples with a ``title`` column.
         eval_fraction: the fraction of **articles** (not examples) that goes to "validation".
         seed: the shuffle seed; the same seed gives the same split.
+        held_out_titles: hold out exactly these articles instead (``eval_fraction`` and ``seed`` are then not
+            used). Two files that share articles (SQuAD v2.0 dev reuses 35 of v1.1 dev's 48) must be carved by
+            the same titles, or a model trained on one and scored on the other has seen its test articles.
 
     Returns:
         A `datasets.DatasetDict` with "train" and "validation".
@@ -420,9 +427,15 @@ def split_by_article(dataset: datasets.Dataset, *, eval_fraction: float = 0.2, s
     articles = list(dict.fromkeys(titles))
     if len(articles) < 2:
         raise ValueError(f"cannot split by article: the dataset has {len(articles)} article title(s), needs 2")
-    random.Random(seed).shuffle(articles)
-    n_eval = min(max(1, round(eval_fraction * len(articles))), len(articles) - 1)
-    held_out = set(articles[:n_eval])
+    if held_out_titles is not None:
+        held_out = set(held_out_titles) & set(articles)
+        if not held_out or held_out == set(articles):
+            raise ValueError(f"held_out_titles leave {len(articles) - len(held_out)} of {len(articles)} articles "
+                             "for training: both parts need at least one")
+    else:
+        random.Random(seed).shuffle(articles)
+        n_eval = min(max(1, round(eval_fraction * len(articles))), len(articles) - 1)
+        held_out = set(articles[:n_eval])
     train = [i for i, title in enumerate(titles) if title not in held_out]
     evaluation = [i for i, title in enumerate(titles) if title in held_out]
     return datasets.DatasetDict(train=dataset.select(train), validation=dataset.select(evaluation))

@@ -13,6 +13,7 @@ saves checkpoints as it goes: a run that is killed resumes from the last one.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -35,6 +36,10 @@ FINETUNED_V2 = {"english": "deepset/roberta-base-squad2"}
 DATASET_LANGUAGE = {"squad": "english", "squad_v2": "english", "squad_pt": "portuguese",
                     "squad_v2_pt": "portuguese", "faquad": "portuguese", "covid_qa": "long"}
 VERSION_2 = {"squad_v2", "squad_v2_pt"}
+# A quick model that continues from another one (from a pretrained base, not a tiny model): the SQuAD v2.0 model
+# starts from the v1.1 one, which can already find answers, and learns to abstain on half the training budget.
+STARTS_FROM = {"squad_v2": "squad"}
+FOLLOW_UP_SHARE = 0.5
 
 
 def cache_dir() -> Path:
@@ -80,7 +85,7 @@ def _settings(profile: Profile, dataset: str, seed: int, splits) -> dict:
                 "doc_stride": profile.doc_stride, "epochs": profile.num_train_epochs,
                 "max_steps": profile.max_steps, "batch_size": profile.per_device_train_batch_size,
                 "learning_rate": profile.learning_rate, "warmup_ratio": profile.warmup_ratio,
-                "group_by_length": profile.group_by_length, "seed": seed,
+                "group_by_length": profile.group_by_length, "eval_steps": profile.eval_steps, "seed": seed,
                 "versions": [qa_tutorial.__version__, transformers.__version__, torch.__version__]}
     if base == TINY:
         settings.update(hidden_size=profile.tiny_hidden_size, vocab_size=profile.tiny_vocab_size)
@@ -113,8 +118,15 @@ def finetuned_model(profile: Profile | str | None = None, dataset: str = "squad"
         if dataset in VERSION_2 and language in FINETUNED_V2:
             return FINETUNED_V2[language]
         return FINETUNED[language]
+    start = None
+    if dataset in STARTS_FROM and chosen.checkpoint(language) != TINY:
+        start = finetuned_model(chosen, STARTS_FROM[dataset], data_dir=data_dir, seed=seed, progress=progress)
+        if chosen.train_examples is not None:
+            chosen = dataclasses.replace(chosen, train_examples=round(chosen.train_examples * FOLLOW_UP_SHARE))
     splits = load_profile_splits(chosen, dataset, data_dir=data_dir)
     settings = _settings(chosen, dataset, seed, splits)
+    if start is not None:
+        settings["start"] = Path(start).name  # the earlier model's folder name holds its own key
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
     folder = cache_dir() / f"finetuned-{dataset}-{key}"
     if (folder / "eval_results.json").exists():
@@ -124,12 +136,12 @@ def finetuned_model(profile: Profile | str | None = None, dataset: str = "squad"
     folder.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder.parent / f".finetuned-{dataset}-{key}.lock")):  # one process trains, others wait
         if not (folder / "eval_results.json").exists():
-            _fine_tune(chosen, dataset, folder, settings, splits, seed=seed, progress=progress)
+            _fine_tune(chosen, dataset, folder, settings, splits, seed=seed, progress=progress, start=start)
     return str(folder)
 
 
 def _fine_tune(profile: Profile, dataset: str, folder: Path, settings: dict, splits, *, seed: int,
-               progress: bool | None) -> None:
+               progress: bool | None, start: str | None = None) -> None:
     """Fine-tune into ``folder``: in a work folder beside it (kept if killed, to resume), then renamed."""
     from qa_tutorial.files import write_json_atomic, write_text_atomic
     from qa_tutorial.models import build_tiny_qa_model, load_qa_model
@@ -149,7 +161,7 @@ def _fine_tune(profile: Profile, dataset: str, folder: Path, settings: dict, spl
             build_tiny_qa_model(texts, initial, architecture=architecture, vocab_size=profile.tiny_vocab_size,
                                 hidden_size=profile.tiny_hidden_size, seed=seed)
         start = str(initial)
-    else:
+    elif start is None:
         start = base
     model, tokenizer, _ = load_qa_model(start)
     checkpoints = work / "checkpoints"
@@ -174,6 +186,8 @@ def _fine_tune(profile: Profile, dataset: str, folder: Path, settings: dict, spl
              f"{len(titles['train'])} articles of `{dataset}`, scored on {settings['eval_examples']} questions "
              f"from {len(titles['validation'])} other articles (none of them seen in training): "
              + ", ".join(titles["validation"]) + ". See data_split.json.")
+    if settings.get("start"):
+        notes += f" Fine-tuned further from the quick {STARTS_FROM[dataset]} model {settings['start']}."
     save_for_sharing(result.model, tokenizer, staged, model_name=folder.name, metrics=metrics, dataset_type=dataset,
                      dataset_name=dataset, settings=settings, base_model=None if base == TINY else base, notes=notes)
     write_text_atomic(staged / "history.csv", result.history.to_csv(index=False))

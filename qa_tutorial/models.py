@@ -21,7 +21,7 @@ from transformers import (
     PreTrainedModel,
 )
 
-from qa_tutorial.checkpoints import CheckpointMismatchError, LoadReport, load_qa_model
+from qa_tutorial.checkpoints import CheckpointMismatchError, LoadReport, load_qa_model, load_tokenizer
 from qa_tutorial.tokenizers_offline import train_byte_level_bpe_tokenizer, train_wordpiece_tokenizer
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "build_tiny_longformer_qa",
     "build_tiny_qa_model",
     "load_qa_model",
+    "load_tokenizer",
     "save_qa_folder",
     "train_byte_level_bpe_tokenizer",
     "train_wordpiece_tokenizer",

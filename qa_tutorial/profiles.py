@@ -133,6 +133,14 @@ def _has_split(dataset: str, split: str, data_dir: str | os.PathLike | None) -> 
     return path is None or Path(path).exists()
 
 
+def _carved_titles(dataset: str, data_dir: str | os.PathLike | None, eval_fraction: float, seed: int) -> set[str]:
+    """The article titles that carving ``dataset``'s single file holds out (as `load_profile_splits` does)."""
+    source = "train" if _has_split(dataset, "train", data_dir) else "validation"
+    rows = load_squad(dataset, source, data_dir=data_dir)
+    carved = split_by_article(rows, eval_fraction=eval_fraction, seed=seed)["validation"]
+    return set(carved.select_columns(["title"]).to_dict()["title"])
+
+
 def load_profile_splits(profile: Profile, dataset: str = "squad", *, data_dir: str | os.PathLike | None = None,
                         eval_fraction: float = 0.2, seed: int = 0) -> datasets.DatasetDict:
     """Train and validation data for ``profile``: both splits when available, else carved by article.
@@ -161,10 +169,14 @@ def load_profile_splits(profile: Profile, dataset: str = "squad", *, data_dir: s
         source = "train" if has_train else "validation"
         message = (f"{dataset}: no {'validation' if has_train else 'train'} file, so train and validation are "
                    f"carved by article from the {source} file ({eval_fraction:.0%} of articles held out)")
+        parent = DATASETS[dataset].articles_of  # the same articles as another file: hold out the same ones
+        held_out = None if parent is None else _carved_titles(parent, data_dir, eval_fraction, seed)
+        if held_out is not None:
+            message += f", the same articles that are held out of {parent}"
         logger.info(message)
         print(message)
         splits = split_by_article(load_squad(dataset, source, data_dir=data_dir), eval_fraction=eval_fraction,
-                                  seed=seed)
+                                  seed=seed, held_out_titles=held_out)
     else:
         folder = data_dir or os.environ.get("QA_TUTORIAL_DATA_DIR")
         raise FileNotFoundError(f"no file of {dataset!r} found in the mirror folder {folder}")

@@ -140,6 +140,18 @@ class QATrainer(Trainer):
         self.eval_examples, self.eval_windows = eval_examples, eval_windows
         self.version_2_with_negative = version_2_with_negative
 
+    def _get_eval_sampler(self, eval_dataset: Any) -> torch.utils.data.Sampler | None:
+        """The evaluation windows in their own order, always.
+
+        With ``group_by_length`` the `Trainer` (4.57 and 5.x) also groups the *evaluation* windows by length,
+        in a seeded random order, and `predict` returns the logits in that order. Decoding pairs logits with
+        windows by position, so every answer would come from another question's window and EM/F1 would be
+        near zero, silently. Several processes shard the windows in order and gather them back in order.
+        """
+        if eval_dataset is None or not hasattr(eval_dataset, "__len__"):
+            return None
+        return torch.utils.data.SequentialSampler(eval_dataset) if self.args.world_size <= 1 else None
+
     def evaluate(self, eval_dataset: Any = None, ignore_keys: list[str] | None = None,
                  metric_key_prefix: str = "eval", **kwargs: Any) -> dict[str, float]:
         """Predict on the evaluation windows, decode and score; log and return ``{prefix}_exact_match``/``_f1``."""

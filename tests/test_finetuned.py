@@ -50,3 +50,22 @@ def test_quick_model_is_trained_once_and_reused(tmp_path, monkeypatch, data_dir)
     other = finetuned_model(SMALL, "squad", data_dir=data_dir, seed=7)
     assert other != first  # another seed is another cache entry
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".training-")] == []  # work folders removed
+
+
+def test_the_v2_model_continues_from_the_v1_model_on_the_same_held_out_articles(tmp_path, monkeypatch, data_dir):
+    from qa_tutorial.pretrained import MINILM
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    small = dataclasses.replace(QUICK, english_checkpoint=MINILM.hub_id, train_examples=16, eval_examples=8,
+                                max_length=96, doc_stride=32, num_train_epochs=1, per_device_train_batch_size=8,
+                                learning_rate=1e-4, sample_seed=0)
+    v2 = Path(finetuned_model(small, "squad_v2", data_dir=data_dir))
+    v1 = Path(finetuned_model(small, "squad", data_dir=data_dir))  # trained first, as v2's starting point
+    settings = json.loads((v2 / "settings.json").read_text())
+    assert settings["start"] == v1.name and settings["train_examples"] == 8  # half the budget
+    assert settings["base"].startswith(f"{MINILM.hub_id}@sha256:")
+    v1_split, v2_split = (json.loads((p / "data_split.json").read_text()) for p in (v1, v2))
+    assert v2_split["source"] == "squad_v2"
+    assert not set(v2_split["eval_titles"]) & set(v1_split["train_titles"])  # v1 never saw v2's test articles
+    assert "Fine-tuned further from the quick squad model" in (v2 / "README.md").read_text()
+    assert "eval_best_f1" in json.loads((v2 / "eval_results.json").read_text())

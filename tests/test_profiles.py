@@ -64,3 +64,38 @@ def test_faquad_has_both_splits_so_nothing_is_carved(data_dir, capsys):
 def test_unknown_dataset_is_a_clear_error():
     with pytest.raises(ValueError, match="known names"):
         load_profile_splits(QUICK, "imdb")
+
+
+def test_squad_v2_is_carved_by_the_articles_held_out_of_squad(data_dir, capsys):
+    """SQuAD v2.0 dev reuses 35 of v1.1 dev's articles: a v2 model started from the v1 one must not be scored on
+    articles the v1 model trained on."""
+    whole = dataclasses.replace(QUICK, train_examples=None, eval_examples=None)
+    v1 = load_profile_splits(whole, "squad", data_dir=data_dir)
+    v2 = load_profile_splits(whole, "squad_v2", data_dir=data_dir)
+    assert "the same articles that are held out of squad" in capsys.readouterr().out
+    v1_train, v1_held = set(v1["train"]["title"]), set(v1["validation"]["title"])
+    v2_train, v2_held = set(v2["train"]["title"]), set(v2["validation"]["title"])
+    assert v2_held and v2_held <= v1_held and not v2_held & v1_train
+    assert v2_train <= v1_train and len(v2_train | v2_held) == 35
+
+
+def test_sampled_slices_cover_the_articles_the_first_rows_miss(data_dir):
+    first = load_profile_splits(dataclasses.replace(QUICK, train_examples=400), "squad", data_dir=data_dir)
+    sampled = load_profile_splits(dataclasses.replace(QUICK, train_examples=400, sample_seed=0), "squad",
+                                  data_dir=data_dir)
+    assert len(set(first["train"]["title"])) <= 3  # SQuAD lists questions article by article
+    assert len(set(sampled["train"]["title"])) == len(set(load_profile_splits(
+        dataclasses.replace(QUICK, train_examples=None), "squad", data_dir=data_dir)["train"]["title"]))
+    assert len(sampled["train"]) == 400
+
+
+def test_held_out_titles_must_leave_both_parts():
+    import datasets
+
+    from qa_tutorial.data import split_by_article
+
+    rows = datasets.Dataset.from_dict({"title": list("aabbc")})
+    parts = split_by_article(rows, held_out_titles={"b", "z"})
+    assert parts["validation"]["title"] == ["b", "b"] and parts["train"]["title"] == ["a", "a", "c"]
+    with pytest.raises(ValueError, match="both parts"):
+        split_by_article(rows, held_out_titles={"z"})

@@ -146,3 +146,26 @@ def test_gradient_accumulation_covers_more_data_per_step(squad_slice, tiny_folde
         epochs[accumulation] = result.history["epoch"].max()
     # one step adds up two batches of 8 windows: twice the data per step, as two processes would see
     assert epochs[2] == pytest.approx(2 * epochs[1], rel=0.05)
+
+
+def test_length_grouping_leaves_the_evaluation_order_alone(squad_slice, tiny_folder, tmp_path):
+    """With group_by_length the Trainer also shuffles the evaluation windows into length groups (4.57 and 5.x);
+    predictions must still come back in window order, or every answer is decoded from another window."""
+    from transformers import DataCollatorWithPadding
+
+    from qa_tutorial.inference import predict_logits
+    from qa_tutorial.training import EVAL_ONLY_COLUMNS, QATrainer, eval_features
+
+    model, tokenizer = _load(tiny_folder)
+    examples = squad_slice.select(range(60))
+    windows = eval_features(examples, tokenizer, **WINDOWS)
+    args = training_arguments(output_dir=str(tmp_path), report_to="none", group_by_length=True,
+                              per_device_eval_batch_size=8, disable_tqdm=True)
+    trainer = QATrainer(model=model, args=args, eval_examples=examples, eval_windows=windows,
+                        data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer)
+    lengths = [len(ids) for ids in windows["input_ids"]]
+    assert len(set(lengths)) > 1  # windows of several lengths: grouping would reorder them
+    predicted = trainer.predict(windows.remove_columns(list(EVAL_ONLY_COLUMNS))).predictions[0]
+    expected, _ = predict_logits(model, windows.to_dict(), padding_side=tokenizer.padding_side, progress=False)
+    for row, n in enumerate(lengths):
+        np.testing.assert_allclose(predicted[row, :n], expected[row, :n], atol=1e-4)
