@@ -30,7 +30,7 @@ COMPAT_SKIP := --ignore-glob='tests/test_plots_*' --ignore-glob='qa_tutorial/plo
   --ignore=tests/test_padding.py --ignore=tests/test_finetuned.py --ignore=tests/test_benchmarks.py
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-compat chromium test test-main test-notebooks test-browser test-compat test-latest lock store-outputs book clean
+.PHONY: setup setup-compat models chromium test test-main test-notebooks test-browser test-compat test-latest lock store-outputs book clean
 
 # torch==2.13.0 goes in first: it is the CPU wheel; anything looser pulls CUDA packages. Then the lock, then the
 # package itself without dependencies (its build backend, setuptools, comes from the lock too).
@@ -54,6 +54,11 @@ $(COMPAT)/.installed: requirements/compat-457.txt requirements/models.txt pyproj
 
 setup: $(VENV)/.installed
 setup-compat: $(COMPAT)/.installed
+
+# The quick profile's fine-tuned models, trained once per machine (15 to 30 minutes on two CPU cores when the cache
+# is empty, seconds when it is not), before any notebook asks for one: a notebook cell would time out on them.
+models: setup
+	$(VENV)/bin/python -m qa_tutorial.finetuned
 
 # The lock files, resolved again from pyproject.toml's ranges by a pinned uv (pip installs them). torch stays at
 # the version installed first; on these machines uv finds its CPU build in /opt/wheels, and the lock names the
@@ -90,7 +95,7 @@ test-main: setup
 	$(VENV)/bin/python -m pytest
 
 # Each chapter is executed once, under nbval; tests/nbcapture.py keeps the outputs for the book build.
-test-notebooks: setup
+test-notebooks: models
 	rm -rf $(EXECUTED)
 	QA_TUTORIAL_BOOK_BUILD=1 $(VENV)/bin/python -m pytest -p tests.nbcapture --nb-capture $(EXECUTED) \
 	  $(NBVAL) -o addopts="-ra" book
@@ -110,7 +115,7 @@ test-compat: setup-compat
 
 test: test-main test-notebooks test-browser test-compat
 
-book: setup
+book: models
 	QA_TUTORIAL_BOOK_BUILD=1 $(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 clean:

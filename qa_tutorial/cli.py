@@ -111,21 +111,23 @@ def cmd_train(args: argparse.Namespace) -> dict:
                 "num_train_epochs": args.epochs or profile.num_train_epochs, "max_steps": args.max_steps,
                 "learning_rate": args.learning_rate or profile.learning_rate,
                 "per_device_train_batch_size": args.batch_size or profile.per_device_train_batch_size,
-                "seed": args.seed, "group_by_length": args.group_by_length,
+                "warmup_ratio": profile.warmup_ratio, "seed": args.seed,
+                "group_by_length": args.group_by_length or profile.group_by_length,
                 "gradient_accumulation_steps": args.gradient_accumulation_steps}
     result = train_qa(model, tokenizer, splits["train"], splits["validation"], output_dir=output / "checkpoints",
                       version_2_with_negative=version_2, max_length=max_length, doc_stride=doc_stride,
                       num_train_epochs=settings["num_train_epochs"], max_steps=args.max_steps,
                       learning_rate=settings["learning_rate"],
                       per_device_train_batch_size=settings["per_device_train_batch_size"], seed=args.seed,
-                      group_by_length=args.group_by_length, report_to=args.report_to,
+                      warmup_ratio=profile.warmup_ratio, group_by_length=settings["group_by_length"],
+                      report_to=args.report_to,
                       resume_from_checkpoint=True if args.resume else None, logging_steps=args.logging_steps,
                       mixed_precision=profile.mixed_precision,
                       gradient_accumulation_steps=args.gradient_accumulation_steps)
     metrics = {k.removeprefix("eval_"): v for k, v in result.metrics.items()}
     if _is_main_process():
-        note = ("Quick profile: a tiny model trained on a small slice on a CPU; its scores show that the pipeline "
-                "works, not how well a real model does." if profile.name == "quick" else "")
+        note = ("Quick profile: a small model fine-tuned briefly on a slice of the data on a CPU; a full fine-tune "
+                "of a larger model scores higher." if profile.name == "quick" else "")
         save_for_sharing(result.model, tokenizer, output, model_name=output.name, metrics=metrics,
                          dataset_type=args.dataset, dataset_name=args.dataset, settings=settings,
                          base_model=None if built_offline else checkpoint, notes=note)
@@ -245,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--seed", type=int, default=0)
     tiny.set_defaults(run=cmd_tiny_model)
 
-    train = commands.add_parser("train", help="fine-tune a QA model (quick profile: a tiny model, offline)")
+    train = commands.add_parser("train", help="fine-tune a QA model (quick profile: all-MiniLM-L6-v2, offline)")
     _data_arguments(train)
     train.add_argument("--profile", default=None, help="quick or full (default: $QA_TUTORIAL_PROFILE, else quick)")
     train.add_argument("--model", default=None, help="checkpoint to fine-tune (default: the profile's)")
@@ -262,7 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-length", type=int, default=None)
     train.add_argument("--doc-stride", type=int, default=None)
     train.add_argument("--seed", type=int, default=42)
-    train.add_argument("--group-by-length", action="store_true", help="batch windows of similar length")
+    train.add_argument("--group-by-length", action="store_true",
+                       help="batch windows of similar length (the quick profile always does)")
     train.add_argument("--logging-steps", type=int, default=10)
     train.add_argument("--report-to", default="none", help="tracker for the Trainer (default: none)")
     train.add_argument("--resume", action="store_true", help="resume from the latest checkpoint in --output-dir")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from qa_tutorial.profiles import TINY, Profile, get_profile, load_profile_splits
 
-__all__ = ["CACHE_ENV", "FINETUNED", "FINETUNED_V2", "cache_dir", "finetuned_model"]
+__all__ = ["CACHE_ENV", "FINETUNED", "FINETUNED_V2", "BOOK_MODELS", "cache_dir", "finetuned_model", "from_scratch"]
 
 CACHE_ENV = "QA_TUTORIAL_CACHE"
 # Published fine-tuned checkpoints used in full profile (language -> Hub id).
@@ -40,6 +40,18 @@ VERSION_2 = {"squad_v2", "squad_v2_pt"}
 # starts from the v1.1 one, which can already find answers, and learns to abstain on half the training budget.
 STARTS_FROM = {"squad_v2": "squad"}
 FOLLOW_UP_SHARE = 0.5
+
+
+def from_scratch(profile: Profile) -> Profile:
+    """``profile`` with its English base replaced by a tiny BERT built from the data (random weights), trained on
+    the same data, steps and schedule at the higher learning rate a small random network needs: what pretraining
+    buys, measured side by side (chapter 4).
+
+    >>> from qa_tutorial.profiles import QUICK
+    >>> from_scratch(QUICK).checkpoint(), from_scratch(QUICK).learning_rate
+    ('tiny', 0.001)
+    """
+    return dataclasses.replace(profile, english_checkpoint=TINY, learning_rate=1e-3)
 
 
 def cache_dir() -> Path:
@@ -196,3 +208,25 @@ def _fine_tune(profile: Profile, dataset: str, folder: Path, settings: dict, spl
     write_json_atomic(staged / "eval_results.json", result.metrics)
     staged.rename(folder)
     shutil.rmtree(work, ignore_errors=True)
+
+
+# The quick models the chapters load: (profile transform, dataset). `python -m qa_tutorial.finetuned` trains the
+# missing ones before a book build, with a progress bar, since a notebook cell would time out on them.
+BOOK_MODELS = ((lambda p: p, "squad"), (lambda p: p, "squad_v2"), (from_scratch, "squad"))
+
+
+def main() -> None:
+    """Fine-tune (or find in the cache) every quick model the book uses, and print their folders and scores."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    profile = get_profile()
+    for transform, dataset in BOOK_MODELS:
+        folder = finetuned_model(transform(profile), dataset, progress=True)
+        scores = json.loads((Path(folder) / "eval_results.json").read_text()) if Path(folder).is_dir() else {}
+        shown = {k: round(v, 2) for k, v in scores.items() if k.endswith(("exact_match", "_f1", "exact"))}
+        logging.info("%s: %s %s", dataset, folder, shown)
+
+
+if __name__ == "__main__":
+    main()

