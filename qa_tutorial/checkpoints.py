@@ -154,9 +154,14 @@ def load_qa_model(
             f"every encoder weight would be newly initialised. Use {right} or AutoModelForQuestionAnswering."
         )
     loader = model_class or AutoModelForQuestionAnswering
-    model, info = loader.from_pretrained(
-        name, use_safetensors=True, trust_remote_code=False, output_loading_info=True
-    )
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()  # its own load table repeats the report below (with local paths)
+    try:
+        model, info = loader.from_pretrained(
+            name, use_safetensors=True, trust_remote_code=False, output_loading_info=True
+        )
+    finally:
+        transformers.logging.set_verbosity(verbosity)
     missing, mismatched = _key_names(info["missing_keys"]), _key_names(info["mismatched_keys"])
     report = LoadReport(
         checkpoint=label,
