@@ -16,7 +16,7 @@ pytestmark = pytest.mark.realdata
 
 SMALL = dataclasses.replace(QUICK, english_checkpoint=TINY, train_examples=24, eval_examples=12, num_train_epochs=1,
                             tiny_hidden_size=32, tiny_vocab_size=400, max_length=96, doc_stride=32,
-                            per_device_train_batch_size=8)
+                            per_device_train_batch_size=8, sample_seed=None)  # the first rows: short questions
 
 
 def test_full_profile_names_published_checkpoints():
