@@ -29,9 +29,19 @@ NEEDS_FIGURES = {"book/01_data", "book/02_tokenization", "book/04_training", "bo
                  "book/06_evaluation", "book/08_portuguese", "book/09_longformer"}
 
 
-def _chapters() -> list[str]:
+def _toc_entries() -> list[str]:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     return [c["file"] for part in toc["parts"] for c in part["chapters"]]
+
+
+def _chapters() -> list[str]:
+    """The notebook chapters of the table of contents (the executed ones)."""
+    return [name for name in _toc_entries() if (ROOT / f"{name}.ipynb").exists()]
+
+
+def _markdown_pages() -> list[str]:
+    """The pages of the table of contents written in Markdown (Getting started)."""
+    return [name for name in _toc_entries() if (ROOT / f"{name}.md").exists()]
 
 
 def _png_outputs(name: str) -> int:
@@ -60,7 +70,7 @@ def pages(browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
     seen = {}
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    for name in ["book/intro", *_chapters()]:
+    for name in ["book/intro", *_markdown_pages(), *_chapters()]:
         page.goto((HTML / f"{name}.html").as_uri())
         page.wait_for_load_state("load")
         page.screenshot(path=str(SHOTS / f"{Path(name).name}.png"), full_page=True)
@@ -77,11 +87,18 @@ def pages(browser):
               stderr: [...document.querySelectorAll(`${outside} .output.stderr`)].map(e => e.innerText),
               colab: document.querySelectorAll('a[href*="colab.research.google.com"]').length,
               text: document.querySelector('main') ? document.querySelector('main').innerText.length : 0,
+              tables: document.querySelectorAll('main table').length,
             };
         }""")
     page.close()
     (SHOTS / "pages.json").write_text(json.dumps(seen, indent=1))
     return seen
+
+
+def test_getting_started_is_in_the_book_with_its_table(pages):
+    assert _markdown_pages() == ["book/getting_started"]
+    seen = pages["book/getting_started"]
+    assert "Getting started" in seen["title"] and seen["text"] > 3000 and seen["tables"] >= 2
 
 
 @pytest.mark.parametrize("name", _chapters())
