@@ -304,18 +304,13 @@ def write_squad_json(columns: dict[str, list] | datasets.Dataset, path: str | os
     >>> read_squad_json(path) == rows
     True
     """
+    from qa_tutorial.files import write_bytes_atomic
+
     path = Path(path)
     data = json.dumps(to_squad_document(columns), ensure_ascii=False).encode("utf-8")
     if path.suffix == ".gz":
         data = gzip.compress(data, compresslevel=9, mtime=0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+    return write_bytes_atomic(path, data)
 
 
 def download_mirror(folder: str | os.PathLike, names: list[str] | None = None, *, overwrite: bool = False,

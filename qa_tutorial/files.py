@@ -9,25 +9,25 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_json_atomic", "write_text_atomic"]
+__all__ = ["write_bytes_atomic", "write_json_atomic", "write_text_atomic"]
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``.
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``.
 
     A crash or Ctrl-C while writing leaves the previous file (or none) in place, never a truncated one.
 
     >>> import tempfile, pathlib
-    >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
-    >>> write_text_atomic(target, "hello").read_text()
-    'hello'
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.bin"
+    >>> write_bytes_atomic(target, b"hello").read_bytes()
+    b'hello'
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
@@ -35,6 +35,17 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically (`write_bytes_atomic`).
+
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> write_text_atomic(target, "hello").read_text()
+    'hello'
+    """
+    return write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def _finite(value: Any) -> Any:

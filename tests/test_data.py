@@ -384,4 +384,4 @@ def test_data_download_reports_what_it_could_not_get(seeded_hub, tmp_path):
     assert "2 file(s) could not be downloaded (1 are in" in result.stderr
     assert "faquad (train)" in result.stderr and "faquad (validation)" in result.stderr
     assert (mirror / "squad-v1.1" / "dev.json.gz").is_file()
-    assert not list(mirror.rglob("*.partial"))
+    assert not list(mirror.rglob("*.tmp"))  # no half-written file left behind
