@@ -22,7 +22,7 @@ import datasets
 from qa_tutorial.cleaning import CleaningReport, SquadFormatError, clean_squad, normalize_answers
 
 __all__ = ["DATASETS", "SQUAD_FEATURES", "KnownDataset", "MirrorError", "SquadFormatError", "download_mirror",
-           "first_n", "flatten_squad", "load_from_hub", "load_squad", "mirror_file", "mirror_folder",
+           "first_n", "flatten_squad", "keep_answerable", "load_from_hub", "load_squad", "mirror_file", "mirror_folder",
            "read_squad_json", "sample_examples", "split_by_article", "to_squad_document", "write_squad_json"]
 
 logger = logging.getLogger(__name__)
@@ -454,6 +454,21 @@ def first_n(dataset: datasets.Dataset, n: int) -> datasets.Dataset:
         warnings.warn(f"asked for the first {n} examples but there are only {len(dataset)}: using all", stacklevel=2)
         return dataset
     return dataset.select(range(n))
+
+
+def keep_answerable(dataset: datasets.Dataset) -> datasets.Dataset:
+    """The examples that have at least one gold answer.
+
+    A SQuAD v1.1 model must never learn to point at ``[CLS]``, and the v1.1 metric needs a gold answer per
+    question; but cleaning a translated file drops answers that no longer occur in their context (chapter 8), which
+    leaves questions that look unanswerable. Keep only the answerable ones for v1.1 training and scoring.
+
+    >>> rows = datasets.Dataset.from_dict({"id": ["a", "b"], "answers": [{"text": ["x"], "answer_start": [0]},
+    ...                                                                   {"text": [], "answer_start": []}]})
+    >>> keep_answerable(rows)["id"]
+    ['a']
+    """
+    return dataset.filter(lambda answers: len(answers["text"]) > 0, input_columns="answers")
 
 
 def sample_examples(dataset: datasets.Dataset, n: int, *, seed: int = 0) -> datasets.Dataset:

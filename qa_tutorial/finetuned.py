@@ -22,7 +22,8 @@ from pathlib import Path
 
 from qa_tutorial.profiles import TINY, Profile, get_profile, load_profile_splits
 
-__all__ = ["BOOK_MODELS", "CACHE_ENV", "FINETUNED", "FINETUNED_V2", "cache_dir", "finetuned_model", "from_scratch"]
+__all__ = ["BOOK_MODELS", "CACHE_ENV", "FINETUNED", "FINETUNED_V2", "FOLLOW_UPS", "FollowUp", "cache_dir",
+           "finetuned_model", "from_scratch"]
 
 CACHE_ENV = "QA_TUTORIAL_CACHE"
 # Published fine-tuned checkpoints used in full profile (language -> Hub id).
@@ -36,24 +37,39 @@ FINETUNED_V2 = {"english": "deepset/roberta-base-squad2"}
 DATASET_LANGUAGE = {"squad": "english", "squad_v2": "english", "squad_pt": "portuguese",
                     "squad_v2_pt": "portuguese", "faquad": "portuguese", "covid_qa": "long"}
 VERSION_2 = {"squad_v2", "squad_v2_pt"}
-# A quick model that continues from another one (from a pretrained base, not a tiny model): the SQuAD v2.0 model
-# starts from the v1.1 one, which can already find answers, and learns to abstain on half the training budget, at
-# a third of the learning rate (at the full rate it unlearnt its spans: HasAns F1 6, abstaining nearly always).
-STARTS_FROM = {"squad_v2": "squad"}
-FOLLOW_UP_SHARE = 0.5
-FOLLOW_UP_LR_SCALE = 1 / 3
 
+
+@dataclasses.dataclass(frozen=True)
+class FollowUp:
+    """A quick model that continues from the quick model of another dataset, and the budget it trains on.
+
+    Attributes:
+        start: the dataset whose quick model it starts from (when the base is pretrained, not a tiny model).
+        share: the share of the profile's ``train_examples`` it trains on; None: every training question there is.
+        lr_scale: its learning rate, as a multiple of the profile's (when it continues from the earlier model).
+    """
+
+    start: str
+    share: float | None
+    lr_scale: float
+
+
+# Later quick models start from earlier ones, which costs less and teaches something. The SQuAD v2.0 model starts
+# from the v1.1 one, which can already find answers, and learns to abstain (at the full rate it unlearnt its
+# spans). The Portuguese one starts from the English one: it knows the task, and learns the language's text.
+FOLLOW_UPS = {"squad_v2": FollowUp("squad", 0.5, 1 / 3), "squad_pt": FollowUp("squad", None, 1.0)}
 
 def from_scratch(profile: Profile) -> Profile:
-    """``profile`` with its English base replaced by a tiny BERT built from the data (random weights), trained on
-    the same data, steps and schedule at the higher learning rate a small random network needs: what pretraining
-    buys, measured side by side (chapter 4).
+    """``profile`` with its English and Portuguese bases replaced by tiny BERTs built from the data (random
+    weights), trained on the same data, steps and schedule at the higher learning rate a small random network
+    needs: what pretraining buys, measured side by side (chapters 4 and 8).
 
     >>> from qa_tutorial.profiles import QUICK
-    >>> from_scratch(QUICK).checkpoint(), from_scratch(QUICK).learning_rate
-    ('tiny', 0.001)
+    >>> scratch = from_scratch(QUICK)
+    >>> scratch.checkpoint(), scratch.checkpoint("portuguese"), scratch.learning_rate
+    ('tiny', 'tiny', 0.001)
     """
-    return dataclasses.replace(profile, english_checkpoint=TINY, learning_rate=1e-3)
+    return dataclasses.replace(profile, english_checkpoint=TINY, portuguese_checkpoint=TINY, learning_rate=1e-3)
 
 
 def cache_dir() -> Path:
@@ -132,13 +148,16 @@ def finetuned_model(profile: Profile | str | None = None, dataset: str = "squad"
         if dataset in VERSION_2 and language in FINETUNED_V2:
             return FINETUNED_V2[language]
         return FINETUNED[language]
-    start = None
-    if dataset in STARTS_FROM and chosen.checkpoint(language) != TINY:
-        start = finetuned_model(chosen, STARTS_FROM[dataset], data_dir=data_dir, seed=seed, progress=progress)
-        chosen = dataclasses.replace(chosen, learning_rate=chosen.learning_rate * FOLLOW_UP_LR_SCALE)
-        if chosen.train_examples is not None:
-            chosen = dataclasses.replace(chosen, train_examples=round(chosen.train_examples * FOLLOW_UP_SHARE))
-    splits = load_profile_splits(chosen, dataset, data_dir=data_dir)
+    start, follow_up = None, FOLLOW_UPS.get(dataset)
+    if follow_up is not None:  # the same data whether it continues from the earlier model or starts from scratch
+        share = None if follow_up.share is None or chosen.train_examples is None else round(
+            chosen.train_examples * follow_up.share)
+        chosen = dataclasses.replace(chosen, train_examples=share)
+        if chosen.checkpoint(language) != TINY:
+            start = finetuned_model(chosen, follow_up.start, data_dir=data_dir, seed=seed, progress=progress)
+            chosen = dataclasses.replace(chosen, learning_rate=chosen.learning_rate * follow_up.lr_scale)
+    # SQuAD v1.1 rules: only answerable questions (cleaning a translation empties some answers)
+    splits = load_profile_splits(chosen, dataset, data_dir=data_dir, answerable_only=dataset not in VERSION_2)
     settings = _settings(chosen, dataset, seed, splits)
     if start is not None:
         settings["start"] = Path(start).name  # the earlier model's folder name holds its own key
@@ -202,7 +221,7 @@ def _fine_tune(profile: Profile, dataset: str, folder: Path, settings: dict, spl
              f"from {len(titles['validation'])} other articles (none of them seen in training): "
              + ", ".join(titles["validation"]) + ". See data_split.json.")
     if settings.get("start"):
-        notes += f" Fine-tuned further from the quick {STARTS_FROM[dataset]} model {settings['start']}."
+        notes += f" Fine-tuned further from the quick {FOLLOW_UPS[dataset].start} model {settings['start']}."
     save_for_sharing(result.model, tokenizer, staged, model_name=folder.name, metrics=metrics, dataset_type=dataset,
                      dataset_name=dataset, settings=settings, base_model=None if base == TINY else base, notes=notes)
     write_text_atomic(staged / "history.csv", result.history.to_csv(index=False))
@@ -215,7 +234,8 @@ def _fine_tune(profile: Profile, dataset: str, folder: Path, settings: dict, spl
 
 # The quick models the chapters load: (profile transform, dataset). `python -m qa_tutorial.finetuned` trains the
 # missing ones before a book build, with a progress bar, since a notebook cell would time out on them.
-BOOK_MODELS = ((lambda p: p, "squad"), (lambda p: p, "squad_v2"), (from_scratch, "squad"))
+BOOK_MODELS = ((lambda p: p, "squad"), (lambda p: p, "squad_v2"), (from_scratch, "squad"), (lambda p: p, "squad_pt"),
+               (from_scratch, "squad_pt"))
 
 
 def main() -> None:

@@ -1,12 +1,15 @@
-"""Tiny offline QA models: a BERT or Longformer built from local text, saved as a Hugging Face folder.
+"""QA models built offline: a tiny BERT or Longformer built from local text, or a BERT made into a Longformer.
 
 ``build_tiny_qa_model`` trains a tokenizer (see ``qa_tutorial.tokenizers_offline``), builds a small randomly
-initialised QA model around it and saves both with safetensors weights, with no network access. The checked
-loader ``load_qa_model`` (``qa_tutorial.checkpoints``) is re-exported here, so one import serves both.
+initialised QA model around it and saves both with safetensors weights, with no network access.
+``longformer_from_bert`` turns a pretrained (or fine-tuned) BERT into a Longformer that reads long inputs, by the
+recipe of the Longformer paper. The checked loader ``load_qa_model`` (``qa_tutorial.checkpoints``) is re-exported
+here, so one import serves both.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,7 @@ __all__ = [
     "build_tiny_qa_model",
     "load_qa_model",
     "load_tokenizer",
+    "longformer_from_bert",
     "save_qa_folder",
     "train_byte_level_bpe_tokenizer",
     "train_wordpiece_tokenizer",
@@ -138,6 +142,101 @@ def build_tiny_longformer_qa(
         sep_token_id=tokenizer.sep_token_id,
     )
     return _seeded(seed, LongformerForQuestionAnswering, config)
+
+
+def longformer_from_bert(
+    model: BertForQuestionAnswering,
+    tokenizer: transformers.PreTrainedTokenizerBase,
+    *,
+    max_length: int = 4096,
+    attention_window: int = 256,
+) -> tuple[LongformerForQuestionAnswering, transformers.PreTrainedTokenizerBase]:
+    """A Longformer with ``model``'s weights that reads ``max_length`` tokens: the recipe of the Longformer paper.
+
+    Every weight carries over under its Longformer name. Two kinds are new: the position embeddings, of which BERT
+    learnt ``max_position_embeddings`` (512), are copied over and over to fill ``max_length`` positions (each
+    block of 512 starts like the first, so a long input looks locally like a short one); and the projections
+    of global attention (``query_global``, ``key_global``, ``value_global``) start as copies of the local ones.
+    Local attention then covers ``attention_window // 2`` tokens on each side: on an input that short, the new
+    model computes exactly what the BERT did (the tests check it). The QA head carries over too, so a fine-tuned
+    BERT gives a Longformer that already answers, and needs only a short fine-tune on long inputs.
+
+    Args:
+        model: a ``BertForQuestionAnswering`` (e.g. fine-tuned on SQuAD).
+        tokenizer: its fast tokenizer.
+        max_length: the longest input the new model takes (positions start after the pad id, as in RoBERTa).
+        attention_window: the local attention window of every layer, a positive even number.
+
+    Returns:
+        The Longformer (in eval mode) and a copy of the tokenizer whose ``model_max_length`` is ``max_length`` and
+        which joins question and context with two ``[SEP]`` (``[CLS] question [SEP] [SEP] context [SEP]``): the
+        layout in which Longformer finds the question by itself and puts global attention on it.
+
+    >>> tok = train_wordpiece_tokenizer(["A text about long documents and short ones."] * 2, vocab_size=120)
+    >>> long, long_tok = longformer_from_bert(build_tiny_bert_qa(tok, hidden_size=16), tok, max_length=1024,
+    ...                                       attention_window=64)
+    >>> long.config.max_position_embeddings, long.config.attention_window[0], long_tok.model_max_length
+    (1025, 64, 1024)
+    """
+    config = model.config
+    if config.model_type != "bert":
+        raise ValueError(f"longformer_from_bert needs a BERT model, got model_type {config.model_type!r}")
+    if attention_window <= 0 or attention_window % 2:
+        raise ValueError(f"attention_window must be a positive even number, got {attention_window}")
+    if max_length < config.max_position_embeddings:
+        raise ValueError(f"max_length={max_length} is shorter than the {config.max_position_embeddings} positions "
+                         "the BERT already has")
+    pad = tokenizer.pad_token_id
+    long_config = LongformerConfig(
+        vocab_size=config.vocab_size, hidden_size=config.hidden_size, num_hidden_layers=config.num_hidden_layers,
+        num_attention_heads=config.num_attention_heads, intermediate_size=config.intermediate_size,
+        hidden_act=config.hidden_act, hidden_dropout_prob=config.hidden_dropout_prob,
+        attention_probs_dropout_prob=config.attention_probs_dropout_prob, type_vocab_size=config.type_vocab_size,
+        initializer_range=config.initializer_range, layer_norm_eps=config.layer_norm_eps,
+        max_position_embeddings=max_length + pad + 1, attention_window=[attention_window] * config.num_hidden_layers,
+        pad_token_id=pad, bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id,
+        sep_token_id=tokenizer.sep_token_id,
+    )
+    weights = {}
+    for name, tensor in model.state_dict().items():
+        if name.startswith("bert.pooler."):  # the QA model does not use it (BERT's QA model has none either)
+            continue
+        new_name = name.replace("bert.", "longformer.", 1)
+        weights[new_name] = tensor
+        if ".attention.self." in name:  # global attention starts as a copy of the local projections
+            for part in ("query", "key", "value"):
+                if f".self.{part}." in name:
+                    weights[new_name.replace(f".self.{part}.", f".self.{part}_global.")] = tensor.clone()
+    short = weights.pop("longformer.embeddings.position_embeddings.weight")
+    positions = torch.zeros(max_length + pad + 1, config.hidden_size, dtype=short.dtype)
+    learnt = short.shape[0]
+    for begin in range(0, max_length, learnt):  # token k (0-based) has position id pad + 1 + k
+        end = min(begin + learnt, max_length)
+        positions[pad + 1 + begin:pad + 1 + end] = short[:end - begin]
+    weights["longformer.embeddings.position_embeddings.weight"] = positions
+    long = LongformerForQuestionAnswering(long_config)
+    missing, unexpected = long.load_state_dict(weights, strict=False)
+    if missing or unexpected:
+        raise RuntimeError(f"weights that did not carry over: missing {missing}, unexpected {unexpected}")
+    return long.eval(), _with_double_separator(tokenizer, max_length)
+
+
+def _with_double_separator(tokenizer: transformers.PreTrainedTokenizerBase,
+                           max_length: int) -> transformers.PreTrainedTokenizerBase:
+    """A copy of a BERT tokenizer that joins question and context with two ``[SEP]``, as RoBERTa does.
+
+    Longformer puts global attention on the question by itself (given no ``global_attention_mask``), but finds
+    the question's end only in inputs with exactly three separators, RoBERTa's ``<s> q </s></s> c </s>``.
+    """
+    from tokenizers import processors
+
+    copied = copy.deepcopy(tokenizer)
+    cls, sep = tokenizer.cls_token, tokenizer.sep_token
+    copied.backend_tokenizer.post_processor = processors.TemplateProcessing(
+        single=f"{cls} $A {sep}", pair=f"{cls} $A {sep} {sep}:1 $B:1 {sep}:1",
+        special_tokens=[(cls, tokenizer.cls_token_id), (sep, tokenizer.sep_token_id)])
+    copied.model_max_length = max_length
+    return copied
 
 
 def save_qa_folder(

@@ -54,6 +54,54 @@ def test_quick_model_is_trained_once_and_reused(tmp_path, monkeypatch, data_dir)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".training-")] == []  # work folders removed
 
 
+_KILLED_AFTER_FIRST_CHECKPOINT = """
+import dataclasses, json, os, sys
+import transformers
+from qa_tutorial.finetuned import finetuned_model
+from qa_tutorial.profiles import QUICK
+
+save = transformers.Trainer._save_checkpoint
+def save_then_die(self, *args, **kwargs):  # as if the machine went down right after the first checkpoint
+    save(self, *args, **kwargs)
+    os._exit(9)
+transformers.Trainer._save_checkpoint = save_then_die
+finetuned_model(dataclasses.replace(QUICK, **json.loads(sys.argv[1])), "squad", data_dir=sys.argv[2])
+"""
+
+
+def test_a_killed_fine_tune_resumes_from_its_last_checkpoint(tmp_path, monkeypatch, data_dir):
+    import subprocess
+    import sys
+
+    from qa_tutorial import training
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    fields = {f.name: getattr(SMALL, f.name) for f in dataclasses.fields(SMALL) if f.name != "name"}
+    small = dict(fields, eval_steps=2)  # a checkpoint every 2 steps
+    killed = subprocess.run([sys.executable, "-c", _KILLED_AFTER_FIRST_CHECKPOINT, json.dumps(small), str(data_dir)],
+                            capture_output=True, text=True, check=False,
+                            env={**os.environ, CACHE_ENV: str(tmp_path)})
+    assert killed.returncode == 9, killed.stderr[-2000:]
+    work = [p for p in tmp_path.iterdir() if p.name.startswith(".training-")]
+    assert len(work) == 1 and not [p for p in tmp_path.iterdir() if p.name.startswith("finetuned-")]
+    assert [p.name for p in (work[0] / "checkpoints").iterdir()] == ["checkpoint-2"]
+    calls = []
+    real = training.train_qa
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["resume_from_checkpoint"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_qa", spy)
+    folder = Path(finetuned_model(dataclasses.replace(SMALL, eval_steps=2), "squad", data_dir=data_dir))
+    assert calls == [True]  # it resumed rather than starting again
+    assert folder.parent == tmp_path and folder.name.endswith(work[0].name.rsplit("-", 1)[1])  # the same key
+    history = pd.read_csv(folder / "history.csv")
+    evaluated = history.dropna(subset=["eval_f1"])["step"].tolist()
+    assert evaluated[0] == 2 and evaluated[-1] > 2  # the evaluation before the kill is kept, training went on
+    assert not work[0].exists()  # the work folder goes once the model is in place
+
+
 def test_the_v2_model_continues_from_the_v1_model_on_the_same_held_out_articles(tmp_path, monkeypatch, data_dir):
     from qa_tutorial.pretrained import MINILM
 

@@ -27,6 +27,7 @@ from qa_tutorial.models import (
     build_tiny_longformer_qa,
     build_tiny_qa_model,
     load_qa_model,
+    longformer_from_bert,
     save_qa_folder,
     train_byte_level_bpe_tokenizer,
     train_wordpiece_tokenizer,
@@ -322,3 +323,71 @@ def test_pickled_weights_and_slow_tokenizers_are_refused(wordpiece_tokenizer, tm
     monkeypatch.setattr(checkpoints, "AutoTokenizer", SlowAuto)
     with pytest.raises(TypeError, match="slow tokenizer"):
         load_qa_model(folder)
+
+
+# --- a BERT made into a Longformer -----------------------------------------------------------------------------------
+
+def _bert_and_input(wordpiece_tokenizer, length_words=6):
+    bert = build_tiny_bert_qa(wordpiece_tokenizer, hidden_size=32, max_position_embeddings=64, seed=3).eval()
+    encoded = wordpiece_tokenizer("Who gave their name to Normandy?", " ".join(CORPUS[0].split()[:length_words]),
+                                  return_tensors="pt")
+    return bert, encoded
+
+
+def test_longformer_from_bert_computes_what_the_bert_did_within_its_window(wordpiece_tokenizer):
+    """With every token inside every other's local window, Longformer's attention is full attention with the same
+    weights (global projections copied from the local ones): the start and end scores must be the BERT's."""
+    bert, _ = _bert_and_input(wordpiece_tokenizer)
+    long, long_tokenizer = longformer_from_bert(bert, wordpiece_tokenizer, max_length=256, attention_window=64)
+    encoded = long_tokenizer("Who gave their name to Normandy?", " ".join(CORPUS[0].split()[:6]),
+                             return_tensors="pt")
+    ids = encoded["input_ids"][0].tolist()
+    assert ids.count(wordpiece_tokenizer.sep_token_id) == 3 and len(ids) <= 32  # RoBERTa's layout, in half a window
+    with torch.no_grad():
+        expected = bert(**encoded)
+        got = long(**encoded)  # global attention on the question, found through sep_token_id
+    assert torch.allclose(got.start_logits, expected.start_logits, atol=1e-5)
+    assert torch.allclose(got.end_logits, expected.end_logits, atol=1e-5)
+    assert long_tokenizer.model_max_length == 256 and wordpiece_tokenizer.model_max_length != 256  # a copy
+
+
+def test_longformer_from_bert_tiles_the_positions_and_copies_global_attention(wordpiece_tokenizer):
+    bert, _ = _bert_and_input(wordpiece_tokenizer)
+    long, _ = longformer_from_bert(bert, wordpiece_tokenizer, max_length=200, attention_window=16)
+    short = bert.bert.embeddings.position_embeddings.weight
+    tiled = long.longformer.embeddings.position_embeddings.weight
+    pad = wordpiece_tokenizer.pad_token_id
+    assert tiled.shape[0] == 200 + pad + 1 == long.config.max_position_embeddings
+    for k in (0, 1, 63, 64, 65, 130, 199):  # token k has position id pad + 1 + k
+        assert torch.equal(tiled[pad + 1 + k], short[k % 64]), k
+    layer = long.longformer.encoder.layer[1].attention.self
+    assert torch.equal(layer.query_global.weight, layer.query.weight)
+    assert torch.equal(layer.value_global.bias, bert.bert.encoder.layer[1].attention.self.value.bias)
+    assert torch.equal(long.qa_outputs.weight, bert.qa_outputs.weight)  # a fine-tuned head carries over
+
+
+def test_longformer_from_bert_reads_past_the_berts_positions(wordpiece_tokenizer, tmp_path):
+    bert, _ = _bert_and_input(wordpiece_tokenizer)
+    long, long_tokenizer = longformer_from_bert(bert, wordpiece_tokenizer, max_length=512, attention_window=32)
+    text = " ".join(CORPUS * 8)
+    encoded = long_tokenizer("Where is Normandy?", text, truncation="only_second", max_length=400,
+                             return_tensors="pt")
+    assert encoded["input_ids"].shape[1] == 400 > bert.config.max_position_embeddings
+    with torch.no_grad():
+        out = long(**encoded)
+    assert out.start_logits.shape == (1, 400) and torch.isfinite(out.start_logits).all()
+    folder = save_qa_folder(long, long_tokenizer, tmp_path / "long")
+    reloaded, tokenizer, report = load_qa_model(folder)
+    assert type(reloaded).__name__ == "LongformerForQuestionAnswering" and report.is_clean
+    assert tokenizer.model_max_length == 512
+
+
+def test_longformer_from_bert_refuses_what_it_cannot_convert(wordpiece_tokenizer, bpe_tokenizer):
+    bert, _ = _bert_and_input(wordpiece_tokenizer)
+    with pytest.raises(ValueError, match="even"):
+        longformer_from_bert(bert, wordpiece_tokenizer, attention_window=33)
+    with pytest.raises(ValueError, match="shorter than"):
+        longformer_from_bert(bert, wordpiece_tokenizer, max_length=32)
+    tiny_long = build_tiny_longformer_qa(bpe_tokenizer, attention_window=16, max_length=64)
+    with pytest.raises(ValueError, match="needs a BERT"):
+        longformer_from_bert(tiny_long, bpe_tokenizer)

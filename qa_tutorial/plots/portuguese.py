@@ -1,19 +1,25 @@
-"""The defects of the Portuguese SQuAD-format files, counted by `qa_tutorial.cleaning.clean_squad`, as bars.
+"""The defects of the Portuguese SQuAD-format files, counted by `qa_tutorial.cleaning.clean_squad`, as bars, and
+how well a tokenizer's vocabulary fits a language.
 
 `defect_counts` picks the six counts of a `CleaningReport` that are defects of the data (not consequences of
 a repair); `plot_defects` draws them for several files side by side, one group of bars per defect type.
+`vocabulary_fit` measures what a tokenizer does to the words of a text: how many it splits, into how many pieces,
+how many become ``[UNK]`` and how many lose their accents.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from qa_tutorial.cleaning import CleaningReport
 
-__all__ = ["DEFECTS", "defect_counts", "plot_defects"]
+__all__ = ["DEFECTS", "defect_counts", "plot_defects", "vocabulary_fit"]
 
 # Defect label -> the CleaningReport fields whose counts it sums (the order of the bars, top to bottom).
 DEFECTS: dict[str, tuple[str, ...]] = {
@@ -89,3 +95,50 @@ def plot_defects(reports: Mapping[str, CleaningReport | Mapping[str, int]], *, l
     ax.set_title(title)
     ax.legend(fontsize=8, loc="lower right")
     return fig
+
+
+_WORDS = re.compile(r"[^\W\d_]+")  # runs of letters, accented ones included
+
+
+def vocabulary_fit(texts: Iterable[str], tokenizer: Any) -> dict[str, float]:
+    """What ``tokenizer`` makes of the words of ``texts``, counted over every occurrence of every word.
+
+    A vocabulary learnt on another language splits more words into pieces (longer inputs, less meaning per
+    token), maps more characters to ``[UNK]`` and, if it is uncased, strips accents that carry meaning.
+
+    Args:
+        texts: the texts (contexts, questions) to measure on.
+        tokenizer: a fast tokenizer (its normaliser shows what the model reads).
+
+    Returns:
+        ``words`` (occurrences counted), ``pieces per word``, ``% split`` (words cut into two pieces or more),
+        ``% unknown`` (words with an ``[UNK]`` piece) and ``% accents lost`` (words whose normalised form differs
+        from the lower-cased word, as when accents are stripped).
+
+    >>> from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+    >>> from transformers import PreTrainedTokenizerFast
+    >>> raw = Tokenizer(models.WordPiece({"[UNK]": 0, "a": 1, "##cao": 2, "e": 3}, unk_token="[UNK]"))
+    >>> raw.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True)
+    >>> raw.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    >>> fit = vocabulary_fit(["A ação é boa"], PreTrainedTokenizerFast(tokenizer_object=raw, unk_token="[UNK]"))
+    >>> fit["words"], fit["% split"], fit["% unknown"], fit["% accents lost"]
+    (4, 25.0, 25.0, 50.0)
+    """
+    counts = Counter(word for text in texts for word in _WORDS.findall(text))
+    if not counts:
+        raise ValueError("no words in texts")
+    words = list(counts)
+    pieces = tokenizer(words, add_special_tokens=False)["input_ids"]
+    normalizer = tokenizer.backend_tokenizer.normalizer
+    unknown = tokenizer.unk_token_id
+    total = sum(counts.values())
+
+    def share(flags: Iterable[bool]) -> float:
+        return 100 * sum(counts[w] for w, flag in zip(words, flags) if flag) / total
+
+    return {"words": total,
+            "pieces per word": sum(counts[w] * len(ids) for w, ids in zip(words, pieces)) / total,
+            "% split": share(len(ids) > 1 for ids in pieces),
+            "% unknown": share(unknown in ids for ids in pieces),
+            "% accents lost": share(normalizer is not None and normalizer.normalize_str(w) != w.lower()
+                                    for w in words)}
