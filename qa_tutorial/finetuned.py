@@ -19,11 +19,12 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from qa_tutorial.profiles import TINY, Profile, get_profile, load_profile_splits
 
 __all__ = ["BOOK_MODELS", "CACHE_ENV", "FINETUNED", "FINETUNED_V2", "FOLLOW_UPS", "FollowUp", "cache_dir",
-           "finetuned_model", "from_scratch"]
+           "finetuned_model", "from_scratch", "training_profile", "training_splits"]
 
 CACHE_ENV = "QA_TUTORIAL_CACHE"
 # Published fine-tuned checkpoints used in full profile (language -> Hub id).
@@ -47,17 +48,28 @@ class FollowUp:
         start: the dataset whose quick model it starts from (when the base is pretrained, not a tiny model).
         share: the share of the profile's ``train_examples`` it trains on; None: every training question there is.
         lr_scale: its learning rate, as a multiple of the profile's (when it continues from the earlier model).
+        longformer: turn the earlier model (a BERT) into a Longformer first (`models.longformer_from_bert`).
+        settings: profile fields it sets otherwise, as ``(name, value)`` pairs (a smaller budget, say).
     """
 
     start: str
     share: float | None
     lr_scale: float
+    longformer: bool = False
+    settings: tuple[tuple[str, Any], ...] = ()
 
 
 # Later quick models start from earlier ones, which costs less and teaches something. The SQuAD v2.0 model starts
 # from the v1.1 one, which can already find answers, and learns to abstain (at the full rate it unlearnt its
-# spans). The Portuguese one starts from the English one: it knows the task, and learns the language's text.
-FOLLOW_UPS = {"squad_v2": FollowUp("squad", 0.5, 1 / 3), "squad_pt": FollowUp("squad", None, 1.0)}
+# spans). The Portuguese one starts from the English one: it knows the task, and learns the language's text. The
+# long-document one is the English one made into a Longformer, fine-tuned briefly on long windows (a Longformer
+# step on CPU costs about eight 384-token BERT windows, and scoring a long article costs dozens of windows).
+FOLLOW_UPS = {"squad_v2": FollowUp("squad", 0.5, 1 / 3), "squad_pt": FollowUp("squad", None, 1.0),
+              "covid_qa": FollowUp("squad", None, 1 / 3, longformer=True,
+                                   settings=(("train_examples", 64), ("eval_examples", 24), ("max_steps", 24),
+                                             ("per_device_train_batch_size", 4), ("eval_steps", None)))}
+# The converted Longformer: it reads whole articles of up to 4,096 tokens; each token attends to 128 on each side.
+LONGFORMER_SETTINGS = {"max_length": 4096, "attention_window": 256}
 
 def from_scratch(profile: Profile) -> Profile:
     """``profile`` with its English and Portuguese bases replaced by tiny BERTs built from the data (random
@@ -122,6 +134,37 @@ def _settings(profile: Profile, dataset: str, seed: int, splits) -> dict:
     return settings
 
 
+def training_profile(profile: Profile, dataset: str) -> Profile:
+    """The profile that `finetuned_model` trains ``dataset``'s quick model with: ``profile`` with the budget and
+    learning rate of its `FollowUp`, if it has one (the same data whether it continues or starts from scratch).
+
+    >>> from qa_tutorial.profiles import QUICK
+    >>> v2 = training_profile(QUICK, "squad_v2")
+    >>> v2.train_examples == QUICK.train_examples * FOLLOW_UPS["squad_v2"].share, training_profile(QUICK, "squad") == QUICK
+    (True, True)
+    """
+    follow_up = FOLLOW_UPS.get(dataset)
+    if follow_up is None or profile.published_finetuned:
+        return profile
+    share = None if follow_up.share is None or profile.train_examples is None else round(
+        profile.train_examples * follow_up.share)
+    changed = dataclasses.replace(profile, train_examples=share, **dict(follow_up.settings))
+    if profile.checkpoint(DATASET_LANGUAGE[dataset]) != TINY:  # it continues from the earlier model
+        changed = dataclasses.replace(changed, learning_rate=profile.learning_rate * follow_up.lr_scale)
+    return changed
+
+
+def training_splits(profile: Profile, dataset: str, *, data_dir: str | os.PathLike | None = None):
+    """The train and held-out questions of ``dataset``'s quick model under `training_profile` ``profile``: what
+    it was trained and scored on. SQuAD v1.1 datasets keep only answerable questions (cleaning a translation
+    empties some answers, and a v1.1 model must not learn to point at ``[CLS]``).
+
+    Returns:
+        A `datasets.DatasetDict` with "train" and "validation" (`qa_tutorial.profiles.load_profile_splits`).
+    """
+    return load_profile_splits(profile, dataset, data_dir=data_dir, answerable_only=dataset not in VERSION_2)
+
+
 def finetuned_model(profile: Profile | str | None = None, dataset: str = "squad", *,
                     data_dir: str | os.PathLike | None = None, seed: int = 42, progress: bool | None = None) -> str:
     """A fine-tuned QA model for ``dataset``: a published Hub id (full profile) or a cached local folder (quick).
@@ -149,18 +192,15 @@ def finetuned_model(profile: Profile | str | None = None, dataset: str = "squad"
             return FINETUNED_V2[language]
         return FINETUNED[language]
     start, follow_up = None, FOLLOW_UPS.get(dataset)
-    if follow_up is not None:  # the same data whether it continues from the earlier model or starts from scratch
-        share = None if follow_up.share is None or chosen.train_examples is None else round(
-            chosen.train_examples * follow_up.share)
-        chosen = dataclasses.replace(chosen, train_examples=share)
-        if chosen.checkpoint(language) != TINY:
-            start = finetuned_model(chosen, follow_up.start, data_dir=data_dir, seed=seed, progress=progress)
-            chosen = dataclasses.replace(chosen, learning_rate=chosen.learning_rate * follow_up.lr_scale)
-    # SQuAD v1.1 rules: only answerable questions (cleaning a translation empties some answers)
-    splits = load_profile_splits(chosen, dataset, data_dir=data_dir, answerable_only=dataset not in VERSION_2)
+    if follow_up is not None and chosen.checkpoint(language) != TINY:  # the earlier model, on the profile as given
+        start = finetuned_model(chosen, follow_up.start, data_dir=data_dir, seed=seed, progress=progress)
+    chosen = training_profile(chosen, dataset)
+    splits = training_splits(chosen, dataset, data_dir=data_dir)
     settings = _settings(chosen, dataset, seed, splits)
     if start is not None:
         settings["start"] = Path(start).name  # the earlier model's folder name holds its own key
+        if follow_up.longformer:
+            settings["longformer"] = LONGFORMER_SETTINGS
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
     folder = cache_dir() / f"finetuned-{dataset}-{key}"
     if (folder / "eval_results.json").exists():
@@ -178,7 +218,7 @@ def _fine_tune(profile: Profile, dataset: str, folder: Path, settings: dict, spl
                progress: bool | None, start: str | None = None) -> None:
     """Fine-tune into ``folder``: in a work folder beside it (kept if killed, to resume), then renamed."""
     from qa_tutorial.files import write_json_atomic, write_text_atomic
-    from qa_tutorial.models import build_tiny_qa_model, load_qa_model
+    from qa_tutorial.models import build_tiny_qa_model, load_qa_model, longformer_from_bert
     from qa_tutorial.sharing import save_for_sharing
     from qa_tutorial.training import train_qa
 
@@ -198,6 +238,8 @@ def _fine_tune(profile: Profile, dataset: str, folder: Path, settings: dict, spl
     elif start is None:
         start = base
     model, tokenizer, _ = load_qa_model(start)
+    if settings.get("longformer") and model.config.model_type == "bert":
+        model, tokenizer = longformer_from_bert(model, tokenizer, **settings["longformer"])
     checkpoints = work / "checkpoints"
     resume = checkpoints.is_dir() and any(p.name.startswith("checkpoint-") for p in checkpoints.iterdir())
     result = train_qa(model, tokenizer, splits["train"], splits["validation"], output_dir=checkpoints,
@@ -221,7 +263,8 @@ def _fine_tune(profile: Profile, dataset: str, folder: Path, settings: dict, spl
              f"from {len(titles['validation'])} other articles (none of them seen in training): "
              + ", ".join(titles["validation"]) + ". See data_split.json.")
     if settings.get("start"):
-        notes += f" Fine-tuned further from the quick {FOLLOW_UPS[dataset].start} model {settings['start']}."
+        made = " made into a Longformer (longformer_from_bert)" if settings.get("longformer") else ""
+        notes += f" Fine-tuned further from the quick {FOLLOW_UPS[dataset].start} model {settings['start']}{made}."
     save_for_sharing(result.model, tokenizer, staged, model_name=folder.name, metrics=metrics, dataset_type=dataset,
                      dataset_name=dataset, settings=settings, base_model=None if base == TINY else base, notes=notes)
     write_text_atomic(staged / "history.csv", result.history.to_csv(index=False))
@@ -235,7 +278,7 @@ def _fine_tune(profile: Profile, dataset: str, folder: Path, settings: dict, spl
 # The quick models the chapters load: (profile transform, dataset). `python -m qa_tutorial.finetuned` trains the
 # missing ones before a book build, with a progress bar, since a notebook cell would time out on them.
 BOOK_MODELS = ((lambda p: p, "squad"), (lambda p: p, "squad_v2"), (from_scratch, "squad"), (lambda p: p, "squad_pt"),
-               (from_scratch, "squad_pt"))
+               (from_scratch, "squad_pt"), (lambda p: p, "covid_qa"))
 
 
 def main() -> None:
