@@ -185,9 +185,11 @@ def test_the_quick_squad_v2_model_continues_from_v1_and_is_scored_alike(quick_v1
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 11, not yet met: after 149 steps from the v1 model the quick v2 model "
-                                       "abstains on most answerable questions too (HasAns F1 about 15, best_f1 about "
-                                       "1 point above answering nothing); strict, so meeting it fails this marker")
+@pytest.mark.xfail(strict=True, reason="issue 11, not yet met: the quick v2 model abstains on most answerable questions "
+                                       "too (HasAns F1 about 15, best_f1 about 1 point above answering nothing); twice "
+                                       "the steps at the same rate gained about 1 point by mid-run, the full rate "
+                                       "collapsed to abstaining always (finetuned.FOLLOW_UPS); strict, so meeting it "
+                                       "fails this marker")
 def test_the_quick_squad_v2_model_both_answers_and_abstains(quick_v2):
     from qa_tutorial.analysis import best_span_texts, best_threshold, threshold_curve
 
@@ -201,3 +203,55 @@ def test_the_quick_squad_v2_model_both_answers_and_abstains(quick_v2):
     threshold, best = best_threshold(curve)
     ends = max(curve["f1"].iloc[0], curve["f1"].iloc[-1])
     assert best >= ends + 2 and curve["threshold"].iloc[0] < threshold < curve["threshold"].iloc[-1]  # a peak
+
+
+# --- Portuguese and long documents: later quick models start from the English one -----------------------------------
+
+def _faquad_f1(folder, data_dir, n=300):
+    """F1 on the first ``n`` FaQuAD train questions (native Portuguese; no quick model trains on FaQuAD)."""
+    from qa_tutorial.data import first_n, load_squad
+    from qa_tutorial.inference import evaluate_qa
+
+    model, tokenizer, _ = load_qa_model(str(folder), allow_new_head=False)
+    rows = first_n(load_squad("faquad", "train", data_dir=data_dir), n)
+    scores, _ = evaluate_qa(model, tokenizer, rows, max_answer_length=120, progress=False,
+                            max_length=QUICK.max_length, doc_stride=QUICK.doc_stride)
+    return scores["f1"]
+
+
+@pytest.mark.slow
+def test_the_portuguese_quick_model_continues_from_english_on_answerable_questions(quick_v1, data_dir):
+    from qa_tutorial.finetuned import from_scratch, training_profile, training_splits
+
+    portuguese = Path(finetuned_model(QUICK, "squad_pt", data_dir=data_dir))
+    settings = json.loads((portuguese / "settings.json").read_text())
+    assert settings["start"] == quick_v1.name and settings["learning_rate"] == QUICK.learning_rate
+    splits = training_splits(training_profile(QUICK, "squad_pt"), "squad_pt", data_dir=data_dir)
+    assert settings["train_examples"] == len(splits["train"])  # every answerable question of the training articles
+    assert all(a["text"] for a in splits["train"]["answers"]) and all(a["text"] for a in splits["validation"]["answers"])
+    split = json.loads((portuguese / "data_split.json").read_text())
+    assert split["source"] == "squad_pt" and not set(split["train_titles"]) & set(split["eval_titles"])
+    scratch = Path(finetuned_model(from_scratch(QUICK), "squad_pt", data_dir=data_dir))
+    scratch_settings = json.loads((scratch / "settings.json").read_text())
+    assert scratch_settings["data"] == settings["data"] and "start" not in scratch_settings  # same questions
+    f1 = {name: _faquad_f1(folder, data_dir) for name, folder in
+          (("portuguese", portuguese), ("english", quick_v1), ("scratch", scratch))}
+    assert f1["portuguese"] >= PT_FAQUAD_F1, f1
+    assert f1["portuguese"] > f1["scratch"] + PT_OVER_SCRATCH and f1["portuguese"] > f1["english"] + PT_OVER_ENGLISH, f1
+
+
+@pytest.mark.slow
+def test_the_long_quick_model_is_the_english_one_made_into_a_longformer(quick_v1, data_dir):
+    from qa_tutorial.finetuned import LONGFORMER_SETTINGS
+
+    folder = Path(finetuned_model(QUICK, "covid_qa", data_dir=data_dir))
+    model, tokenizer, report = load_qa_model(str(folder), allow_new_head=False)
+    assert type(model).__name__ == "LongformerForQuestionAnswering" and report.is_clean
+    assert model.config.max_position_embeddings == LONGFORMER_SETTINGS["max_length"] + 1
+    assert set(model.config.attention_window) == {LONGFORMER_SETTINGS["attention_window"]}
+    settings = json.loads((folder / "settings.json").read_text())
+    assert settings["start"] == quick_v1.name and settings["longformer"] == LONGFORMER_SETTINGS
+    pair = tokenizer("What is it?", "A long article.")["input_ids"]
+    assert pair.count(tokenizer.sep_token_id) == 3  # Longformer finds the question by itself
+    scores = json.loads((folder / "eval_results.json").read_text())
+    assert scores["eval_f1"] >= LONG_F1, scores

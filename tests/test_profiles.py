@@ -115,7 +115,7 @@ def test_answerable_only_drops_the_answers_cleaning_emptied_before_the_slice_is_
     answerable = load_profile_splits(whole, "squad_pt", data_dir=data_dir, answerable_only=True)
     for split in ("train", "validation"):
         expected = [qid for qid, a in zip(every[split]["id"], every[split]["answers"]) if a["text"]]
-        assert answerable[split]["id"] == expected and 0 < len(expected) < len(every[split])
+        assert list(answerable[split]["id"]) == expected and 0 < len(expected) < len(every[split])
     sliced = load_profile_splits(dataclasses.replace(QUICK, train_examples=500, eval_examples=50), "squad_pt",
                                  data_dir=data_dir, answerable_only=True)
     assert len(sliced["train"]) == 500 and all(a["text"] for a in sliced["train"]["answers"])
