@@ -230,13 +230,16 @@ def _with_double_separator(tokenizer: transformers.PreTrainedTokenizerBase,
     """
     from tokenizers import processors
 
-    copied = copy.deepcopy(tokenizer)
+    backend = copy.deepcopy(tokenizer.backend_tokenizer)
     cls, sep = tokenizer.cls_token, tokenizer.sep_token
-    copied.backend_tokenizer.post_processor = processors.TemplateProcessing(
+    backend.post_processor = processors.TemplateProcessing(
         single=f"{cls} $A {sep}", pair=f"{cls} $A {sep} {sep}:1 $B:1 {sep}:1",
         special_tokens=[(cls, tokenizer.cls_token_id), (sep, tokenizer.sep_token_id)])
-    copied.model_max_length = max_length
-    return copied
+    # The generic fast class keeps this tokenizer.json as it is when saved and reloaded; BertTokenizer would
+    # rebuild BERT's one-separator template from its special tokens.
+    return transformers.PreTrainedTokenizerFast(
+        tokenizer_object=backend, model_max_length=max_length, padding_side=tokenizer.padding_side,
+        **{name: getattr(tokenizer, name) for name in ("unk_token", "sep_token", "pad_token", "cls_token", "mask_token")})
 
 
 def save_qa_folder(

@@ -236,22 +236,33 @@ def test_the_portuguese_quick_model_continues_from_english_on_answerable_questio
     assert scratch_settings["data"] == settings["data"] and "start" not in scratch_settings  # same questions
     f1 = {name: _faquad_f1(folder, data_dir) for name, folder in
           (("portuguese", portuguese), ("english", quick_v1), ("scratch", scratch))}
-    assert f1["portuguese"] >= PT_FAQUAD_F1, f1
-    assert f1["portuguese"] > f1["scratch"] + PT_OVER_SCRATCH and f1["portuguese"] > f1["english"] + PT_OVER_ENGLISH, f1
+    # measured (chapter 8): 35.6, the English model alone 33.5, the tiny model from scratch 12.7
+    assert f1["portuguese"] >= 30 and f1["portuguese"] > f1["scratch"] + 15, f1  # pretraining is what matters
+    assert f1["portuguese"] > f1["english"] + 1, f1  # and the Portuguese questions add a little
+
+
+def test_the_quick_profile_trains_no_long_document_model():
+    with pytest.raises(ValueError, match="longformer_from_bert"):
+        finetuned_model(QUICK, "covid_qa")
 
 
 @pytest.mark.slow
-def test_the_long_quick_model_is_the_english_one_made_into_a_longformer(quick_v1, data_dir):
+def test_the_english_model_made_into_a_longformer_reads_held_out_articles_better_than_its_windows(quick_v1, data_dir):
+    """Chapter 9's quick long reader: the SQuAD model as a Longformer, one 1,024-token window where the BERT needs
+    several 384-token ones (positions past 512 copied, global attention on the question)."""
+    from qa_tutorial.data import first_n
     from qa_tutorial.finetuned import LONGFORMER_SETTINGS
+    from qa_tutorial.inference import evaluate_qa
+    from qa_tutorial.models import longformer_from_bert
+    from qa_tutorial.profiles import load_profile_splits
 
-    folder = Path(finetuned_model(QUICK, "covid_qa", data_dir=data_dir))
-    model, tokenizer, report = load_qa_model(str(folder), allow_new_head=False)
-    assert type(model).__name__ == "LongformerForQuestionAnswering" and report.is_clean
-    assert model.config.max_position_embeddings == LONGFORMER_SETTINGS["max_length"] + 1
-    assert set(model.config.attention_window) == {LONGFORMER_SETTINGS["attention_window"]}
-    settings = json.loads((folder / "settings.json").read_text())
-    assert settings["start"] == quick_v1.name and settings["longformer"] == LONGFORMER_SETTINGS
-    pair = tokenizer("What is it?", "A long article.")["input_ids"]
-    assert pair.count(tokenizer.sep_token_id) == 3  # Longformer finds the question by itself
-    scores = json.loads((folder / "eval_results.json").read_text())
-    assert scores["eval_f1"] >= LONG_F1, scores
+    small = dataclasses.replace(QUICK, train_examples=64, eval_examples=24)  # chapter 9's slice
+    held_out = first_n(load_profile_splits(small, "covid_qa", data_dir=data_dir)["validation"], 8)
+    bert, tokenizer, _ = load_qa_model(str(quick_v1), allow_new_head=False)
+    long, long_tokenizer = longformer_from_bert(bert, tokenizer, **LONGFORMER_SETTINGS)
+    assert long.config.max_position_embeddings == LONGFORMER_SETTINGS["max_length"] + 1
+    f1 = {}
+    for name, model, tok, length in (("windows", bert, tokenizer, 384), ("long", long, long_tokenizer, 1024)):
+        scores, _ = evaluate_qa(model, tok, held_out, max_length=length, doc_stride=128, batch_size=4, progress=False)
+        f1[name] = scores["f1"]
+    assert f1["long"] >= f1["windows"] + 8, f1  # measured: 17.8 against 1.2

@@ -380,6 +380,8 @@ def test_longformer_from_bert_reads_past_the_berts_positions(wordpiece_tokenizer
     reloaded, tokenizer, report = load_qa_model(folder)
     assert type(reloaded).__name__ == "LongformerForQuestionAnswering" and report.is_clean
     assert tokenizer.model_max_length == 512
+    assert tokenizer("Where?", "There.")["input_ids"].count(tokenizer.sep_token_id) == 3  # the template survives
+    assert tokenizer("Where?", "There.")["input_ids"] == long_tokenizer("Where?", "There.")["input_ids"]
 
 
 def test_longformer_from_bert_refuses_what_it_cannot_convert(wordpiece_tokenizer, bpe_tokenizer):

@@ -69,3 +69,29 @@ def test_log_scale_and_errors():
         plot_defects({"x": {"typo": 1}})
     with pytest.raises(ValueError, match="at least one"):
         plot_defects({})
+
+
+def test_vocabulary_fit_counts_splits_unknowns_and_stripped_accents():
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    from qa_tutorial.plots.portuguese import vocabulary_fit
+
+    vocab = {"[UNK]": 0, "a": 1, "##cao": 2, "e": 3, "A": 4, "ação": 5, "é": 6, "É": 7}
+
+    def tokenizer(uncased):
+        raw = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+        raw.normalizer = normalizers.BertNormalizer(lowercase=uncased, strip_accents=uncased)
+        raw.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        return PreTrainedTokenizerFast(tokenizer_object=raw, unk_token="[UNK]")
+
+    text = ["A ação é boa. É 3 vezes 3"]  # digits are not words
+    uncased, cased = vocabulary_fit(text, tokenizer(True)), vocabulary_fit(text, tokenizer(False))
+    assert uncased["words"] == cased["words"] == 6  # A, ação, é, boa, É, vezes
+    assert uncased["% accents lost"] == pytest.approx(100 * 3 / 6)  # ação, é, É
+    assert cased["% accents lost"] == 0  # case kept is not an accent lost
+    assert uncased["% split"] == pytest.approx(100 / 6) and cased["% split"] == 0  # a ##cao
+    assert uncased["% unknown"] == cased["% unknown"] == pytest.approx(200 / 6)  # boa, vezes
+    assert uncased["pieces per word"] == pytest.approx(7 / 6)
+    with pytest.raises(ValueError, match="no words"):
+        vocabulary_fit(["3 4"], tokenizer(True))

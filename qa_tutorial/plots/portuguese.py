@@ -112,8 +112,8 @@ def vocabulary_fit(texts: Iterable[str], tokenizer: Any) -> dict[str, float]:
 
     Returns:
         ``words`` (occurrences counted), ``pieces per word``, ``% split`` (words cut into two pieces or more),
-        ``% unknown`` (words with an ``[UNK]`` piece) and ``% accents lost`` (words whose normalised form differs
-        from the lower-cased word, as when accents are stripped).
+        ``% unknown`` (words with an ``[UNK]`` piece) and ``% accents lost`` (words that the normaliser changes beyond
+        their case, as an uncased BERT's does when it strips accents).
 
     >>> from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
     >>> from transformers import PreTrainedTokenizerFast
@@ -140,5 +140,5 @@ def vocabulary_fit(texts: Iterable[str], tokenizer: Any) -> dict[str, float]:
             "pieces per word": sum(counts[w] * len(ids) for w, ids in zip(words, pieces)) / total,
             "% split": share(len(ids) > 1 for ids in pieces),
             "% unknown": share(unknown in ids for ids in pieces),
-            "% accents lost": share(normalizer is not None and normalizer.normalize_str(w) != w.lower()
+            "% accents lost": share(normalizer is not None and normalizer.normalize_str(w).lower() != w.lower()
                                     for w in words)}
