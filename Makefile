@@ -55,7 +55,7 @@ $(COMPAT)/.installed: requirements/compat-457.txt requirements/models.txt pyproj
 setup: $(VENV)/.installed
 setup-compat: $(COMPAT)/.installed
 
-# The quick profile's fine-tuned models, trained once per machine (15 to 30 minutes on two CPU cores when the cache
+# The quick profile's fine-tuned models, trained once per machine (about 45 minutes on two CPU cores when the cache
 # is empty, seconds when it is not), before any notebook asks for one: a notebook cell would time out on them.
 models: setup
 	$(VENV)/bin/python -m qa_tutorial.finetuned
