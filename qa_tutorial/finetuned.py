@@ -19,13 +19,11 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 from qa_tutorial.profiles import TINY, Profile, get_profile, load_profile_splits
 
 __all__ = ["BOOK_MODELS", "CACHE_ENV", "FINETUNED", "FINETUNED_V2", "FOLLOW_UPS", "LONGFORMER_SETTINGS", "FollowUp",
-           "cache_dir",
-           "finetuned_model", "from_scratch", "training_profile", "training_splits"]
+           "cache_dir", "finetuned_model", "from_scratch", "training_profile", "training_splits"]
 
 CACHE_ENV = "QA_TUTORIAL_CACHE"
 # Published fine-tuned checkpoints used in full profile (language -> Hub id).
@@ -49,13 +47,11 @@ class FollowUp:
         start: the dataset whose quick model it starts from (when the base is pretrained, not a tiny model).
         share: the share of the profile's ``train_examples`` it trains on; None: every training question there is.
         lr_scale: its learning rate, as a multiple of the profile's (when it continues from the earlier model).
-        settings: profile fields it sets otherwise, as ``(name, value)`` pairs (a smaller budget, say).
     """
 
     start: str
     share: float | None
     lr_scale: float
-    settings: tuple[tuple[str, Any], ...] = ()
 
 
 # Later quick models start from earlier ones, which costs less and teaches something. The SQuAD v2.0 model starts
@@ -152,7 +148,7 @@ def training_profile(profile: Profile, dataset: str) -> Profile:
         return profile
     share = None if follow_up.share is None or profile.train_examples is None else round(
         profile.train_examples * follow_up.share)
-    changed = dataclasses.replace(profile, **{"train_examples": share, **dict(follow_up.settings)})
+    changed = dataclasses.replace(profile, train_examples=share)
     if profile.checkpoint(DATASET_LANGUAGE[dataset]) != TINY:  # it continues from the earlier model
         changed = dataclasses.replace(changed, learning_rate=profile.learning_rate * follow_up.lr_scale)
     return changed
