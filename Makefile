@@ -26,8 +26,9 @@ TESTED_BOOK := _build/tested-book
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
 # Not repeated on 4.57: figures, analysis and padding are numpy/matplotlib only, and the cached model is
 # train_qa, which tests/test_training.py covers there. The benchmark scripts record the current versions only.
-COMPAT_SKIP := --ignore-glob='tests/test_plots_*' --ignore-glob='qa_tutorial/plots/*' --ignore=tests/test_analysis.py \
-  --ignore=tests/test_padding.py --ignore=tests/test_finetuned.py --ignore=tests/test_benchmarks.py
+COMPAT_SKIP := --ignore-glob='tests/book/test_plots_*' --ignore-glob='qa_tutorial/book/plots/*' \
+  --ignore=tests/book/test_analysis.py --ignore=tests/book/test_padding_costs.py --ignore=tests/book/test_finetuned.py \
+  --ignore=tests/test_benchmarks.py
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup setup-compat models chromium test test-main test-notebooks test-browser test-compat test-latest lock store-outputs book clean
@@ -58,7 +59,7 @@ setup-compat: $(COMPAT)/.installed
 # The quick profile's fine-tuned models, trained once per machine (about 45 minutes on two CPU cores when the cache
 # is empty, seconds when it is not), before any notebook asks for one: a notebook cell would time out on them.
 models: setup
-	$(VENV)/bin/python -m qa_tutorial.finetuned
+	$(VENV)/bin/python -m qa_tutorial.book.finetuned
 
 # The lock files, resolved again from pyproject.toml's ranges by a pinned uv (pip installs them). torch stays at
 # the version installed first; on these machines uv finds its CPU build in /opt/wheels, and the lock names the

@@ -28,10 +28,10 @@ import torch
 import transformers
 
 from qa_tutorial.answering import QuestionAnswerer
+from qa_tutorial.book.profiles import QUICK
 from qa_tutorial.data import load_squad
 from qa_tutorial.features import tokenize_windows
 from qa_tutorial.models import build_tiny_bert_qa
-from qa_tutorial.profiles import QUICK
 from qa_tutorial.tokenizers_offline import train_wordpiece_tokenizer
 
 
@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=10, help="questions of the article to answer")
     parser.add_argument("--repeat", type=int, default=5, help="timed calls per question and batch size (median)")
     parser.add_argument("--batch-sizes", default="1,8,32", help="comma-separated; the first is the baseline")
-    parser.add_argument("--max-seq-len", type=int, default=384)
+    parser.add_argument("--max-length", type=int, default=384)
     parser.add_argument("--doc-stride", type=int, default=128)
     parser.add_argument("--top-k", type=int, default=1)
     parser.add_argument("--hidden-size", type=int, default=QUICK.tiny_hidden_size)
@@ -67,13 +67,13 @@ def main() -> None:
     questions = [q for q, c in zip(covid["question"], contexts) if c == article][:args.questions]
     tokenizer = train_wordpiece_tokenizer(sorted(set(contexts)), vocab_size=args.vocab_size)
     model = build_tiny_bert_qa(tokenizer, hidden_size=args.hidden_size).to(device)
-    windows = [len(tokenize_windows({"question": [q], "context": [article]}, tokenizer, max_length=args.max_seq_len,
+    windows = [len(tokenize_windows({"question": [q], "context": [article]}, tokenizer, max_length=args.max_length,
                                     doc_stride=args.doc_stride, padding=False)["input_ids"]) for q in questions]
 
     latencies: dict[int, list[float]] = {}
     answers: dict[int, list[Any]] = {}
     for size in sizes:
-        answerer = QuestionAnswerer(model, tokenizer, device=device, max_seq_len=args.max_seq_len,
+        answerer = QuestionAnswerer(model, tokenizer, device=device, max_length=args.max_length,
                                     doc_stride=args.doc_stride, top_k=args.top_k, batch_size=size)
         answerer(question=questions[0], context=article)  # warm-up
         latencies[size], answers[size] = [], []
@@ -96,7 +96,7 @@ def main() -> None:
           + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""))
     n_tokens = len(tokenizer(article, verbose=False)["input_ids"])
     print(f"article: COVID-QA, {len(article.split())} words, {n_tokens} tokens; "
-          f"{len(questions)} questions; windows of {args.max_seq_len} tokens, stride {args.doc_stride}; "
+          f"{len(questions)} questions; windows of {args.max_length} tokens, stride {args.doc_stride}; "
           f"tiny BERT hidden {args.hidden_size}, vocab {len(tokenizer)}; median of {args.repeat} calls")
     header = "".join(f" {f'batch {s} ms':>12}" for s in sizes) + "".join(f" {f'x (b{s})':>8}" for s in sizes[1:])
     print(f"{'question':<9} {'windows':>7}{header}")

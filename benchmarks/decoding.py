@@ -26,7 +26,7 @@ from reference_qa import reference_postprocess
 from qa_tutorial.data import read_squad_json
 from qa_tutorial.decoding import postprocess_qa_predictions
 from qa_tutorial.features import prepare_eval_features
-from qa_tutorial.models import train_wordpiece_tokenizer
+from qa_tutorial.tokenizers_offline import train_wordpiece_tokenizer
 
 
 def best_of(fn, repeat: int) -> tuple[float, object]:

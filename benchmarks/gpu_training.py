@@ -49,7 +49,7 @@ import torch
 import transformers
 from transformers import AutoModelForQuestionAnswering, DistilBertConfig
 
-from qa_tutorial.padding import batch_indices, batch_widths
+from qa_tutorial.book.padding_costs import batch_indices, batch_widths
 
 VOCAB_SIZE = 28996  # distilbert-base-cased
 PAD_ID, CLS_ID = 0, 101  # as in bert-base-cased's vocabulary (values do not matter for speed)

@@ -7,10 +7,10 @@ padding differs:
 - max_length: every window padded to 384 tokens (the seeds' ``padding="max_length"``);
 - dynamic: each batch padded to its longest window (``DataCollatorWithPadding``), same batches as max_length;
 - dynamic + grouping: dynamic padding, batches of windows of similar length (the Trainer's ``group_by_length``
-  rule, ``transformers.trainer_pt_utils.get_length_grouped_indices``, through ``qa_tutorial.padding``).
+  rule, ``transformers.trainer_pt_utils.get_length_grouped_indices``, through ``qa_tutorial.book.padding_costs``).
 
 The loop is plain PyTorch (forward, backward, AdamW step), collation included in the epoch time, as a
-``DataLoader`` with no workers would do it. The model is the quick profile's (``qa_tutorial.profiles.QUICK``:
+``DataLoader`` with no workers would do it. The model is the quick profile's (``qa_tutorial.book.profiles.QUICK``:
 hidden 128, a 6,000-token WordPiece vocabulary trained offline on the dev contexts, learning rate 1e-3). Padding
 is masked (attention mask), so the runs differ only by the pad tokens computed and by the batch order of the
 grouped run. The mean loss of each run is printed to show that they train alike; losses are not asserted equal:
@@ -36,10 +36,10 @@ import torch
 import transformers
 from transformers import DataCollatorWithPadding
 
+from qa_tutorial.book.padding_costs import batch_indices
+from qa_tutorial.book.profiles import QUICK
 from qa_tutorial.data import load_squad
 from qa_tutorial.models import build_tiny_bert_qa
-from qa_tutorial.padding import batch_indices
-from qa_tutorial.profiles import QUICK
 from qa_tutorial.tokenizers_offline import train_wordpiece_tokenizer
 from qa_tutorial.training import train_features
 

@@ -1,9 +1,9 @@
 """Question(s) + context(s) to answers: a replacement for ``pipeline("question-answering")``.
 
 transformers 5.3 removed the question-answering pipeline. ``QuestionAnswerer`` follows the algorithm and defaults of
-the transformers 4.57 pipeline: the context is cut into windows (``max_seq_len`` tokens, ``doc_stride`` shared);
+the transformers 4.57 pipeline: the context is cut into windows (``max_length`` tokens, ``doc_stride`` shared);
 in every window the start and end logits get a softmax over the allowed tokens (context and CLS); a span's score is
-``p_start * p_end`` (spans of at most ``max_answer_len`` tokens, CLS excluded); each span is widened to whole words;
+``p_start * p_end`` (spans of at most ``max_answer_length`` tokens, CLS excluded); each span is widened to whole words;
 spans of all windows with the same text (ignoring case) add their scores; with ``handle_impossible_answer`` the empty
 answer competes with the minimum CLS score over windows; the ``top_k`` best are returned with character offsets.
 
@@ -11,7 +11,9 @@ Deliberate differences: ``top_k > 1`` always gives a list and list inputs always
 bare dict when one item remained); a window never yields a CLS, reversed or over-long span (the pipeline filled a
 large ``top_k`` with such zero-score spans); with left-padding tokenizers only context tokens are allowed (the
 pipeline allowed the question too); leading spaces of questions are dropped (``tokenize_windows``); ``doc_stride`` is
-capped at ``max_seq_len // 2`` (the pipeline's default rule, which it applied only when no stride was given).
+capped at ``max_length // 2`` (the pipeline's default rule, which it applied only when no stride was given). The
+window settings have the names the rest of the package uses (``max_length``, ``doc_stride``, ``max_answer_length``);
+the pipeline's ``max_seq_len`` and ``max_answer_len`` are accepted as aliases.
 """
 
 from __future__ import annotations
@@ -22,17 +24,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from qa_tutorial.features import question_first, tokenize_windows
+from qa_tutorial.devices import resolve_device
+from qa_tutorial.features import cls_positions, context_token_bounds, tokenize_windows
 from qa_tutorial.inference import MODEL_INPUTS, predict_logits
 
 __all__ = ["QuestionAnswerer", "window_span_candidates"]
 
 Answer = dict[str, Any]
+PIPELINE_ALIASES = {"max_seq_len": "max_length", "max_answer_len": "max_answer_length"}  # the 4.57 pipeline's names
 
 
 def window_span_candidates(start_logits: np.ndarray, end_logits: np.ndarray, allowed: np.ndarray,
                            cls_index: np.ndarray, *, n_candidates: int,
-                           max_answer_len: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                           max_answer_length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Best spans of every window, as the 4.57 pipeline scores them, vectorised over windows.
 
     Args:
@@ -40,7 +44,7 @@ def window_span_candidates(start_logits: np.ndarray, end_logits: np.ndarray, all
         allowed: tokens that may carry probability (context tokens and CLS), shape (n_windows, seq_len).
         cls_index: position of CLS in each window, shape (n_windows,).
         n_candidates: spans kept per window (before dropping spans that touch a disallowed token).
-        max_answer_len: longest span, in tokens.
+        max_answer_length: longest span, in tokens.
 
     Returns:
         ``(starts, ends, scores, null_scores)``: the first three of shape (n_windows, k), best first, with
@@ -48,7 +52,7 @@ def window_span_candidates(start_logits: np.ndarray, end_logits: np.ndarray, all
 
     >>> logits = np.log(np.array([[1.0, 1.0, 2.0, 4.0]], dtype=np.float32))   # CLS, then three context tokens
     >>> allowed, cls = np.ones((1, 4), dtype=bool), np.array([0])
-    >>> s, e, p, null = window_span_candidates(logits, logits, allowed, cls, n_candidates=2, max_answer_len=2)
+    >>> s, e, p, null = window_span_candidates(logits, logits, allowed, cls, n_candidates=2, max_answer_length=2)
     >>> s.tolist(), e.tolist(), p.tolist(), round(float(null[0]), 4)
     ([[3, 2]], [[3, 3]], [[0.25, 0.125]], 0.0156)
     """
@@ -65,7 +69,7 @@ def window_span_candidates(start_logits: np.ndarray, end_logits: np.ndarray, all
     p_start[rows, cls_index] = 0.0
     p_end[rows, cls_index] = 0.0
     offset = np.arange(length)[None, :] - np.arange(length)[:, None]  # (length, length): end - start
-    band = (offset >= 0) & (offset < max_answer_len)
+    band = (offset >= 0) & (offset < max_answer_length)
     scores = (p_start[:, :, None] * p_end[:, None, :] * band).reshape(n, -1)  # (n, length * length)
     k = min(n_candidates, scores.shape[1])
     if k < scores.shape[1]:
@@ -76,7 +80,7 @@ def window_span_candidates(start_logits: np.ndarray, end_logits: np.ndarray, all
     starts, ends = top // length, top % length
     best = np.take_along_axis(scores, top, 1)
     keep = allowed[rows[:, None], starts] & allowed[rows[:, None], ends]
-    keep &= (ends >= starts) & (ends - starts < max_answer_len)  # the pipeline could return such zero spans
+    keep &= (ends >= starts) & (ends - starts < max_answer_length)  # the pipeline could return such zero spans
     keep &= (starts != cls_index[:, None]) & (ends != cls_index[:, None])
     return np.where(keep, starts, -1), np.where(keep, ends, -1), best, null_scores
 
@@ -126,56 +130,74 @@ def _as_lists(question: str | Sequence[str], context: str | Sequence[str]) -> tu
     return questions, contexts, many
 
 
+def _renamed(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with the pipeline's names (`PIPELINE_ALIASES`) replaced by the package's; both at once is an error."""
+    out = dict(options)
+    for old, new in PIPELINE_ALIASES.items():
+        if old in out:
+            if new in out:
+                raise TypeError(f"give {new} or its pipeline alias {old}, not both")
+            out[new] = out.pop(old)
+    return out
+
+
 class QuestionAnswerer:
     """Extractive question answering with any ``...ForQuestionAnswering`` model and its fast tokenizer.
 
     Args:
         model: a question-answering model (put in eval mode here).
         tokenizer: its fast tokenizer.
-        device: where windows are forwarded (default: the model's device).
-        max_seq_len: tokens per window, capped at ``tokenizer.model_max_length``.
-        doc_stride: tokens shared by consecutive windows, capped at ``max_seq_len // 2`` as the pipeline's default.
-        max_question_len: kept for the pipeline's signature; fast tokenizers never truncate the question.
-        max_answer_len: longest answer, in tokens.
+        device: where windows are forwarded (`qa_tutorial.devices.resolve_device`; default: the model's device).
+        max_length: tokens per window, capped at ``tokenizer.model_max_length`` (the pipeline's ``max_seq_len``).
+        doc_stride: tokens shared by consecutive windows, capped at ``max_length // 2`` as the pipeline's default.
+        max_answer_length: longest answer, in tokens (the pipeline's ``max_answer_len``; its default, 15).
         top_k: answers per question.
         handle_impossible_answer: let the empty answer ``""`` compete.
         batch_size: windows per forward pass.
+        aliases: ``max_seq_len=`` and ``max_answer_len=``, the pipeline's names for ``max_length`` and
+            ``max_answer_length``.
 
     Calling it with ``question=`` and ``context=`` (strings, equal-length lists, or one of them a string) returns a
     dict ``{"score", "start", "end", "answer"}`` for one string pair and ``top_k=1``, a list of dicts for
-    ``top_k > 1``, and a list of those results for list inputs. ``top_k``, ``max_answer_len``,
-    ``handle_impossible_answer``, ``doc_stride`` and ``max_seq_len`` can be overridden per call.
+    ``top_k > 1``, and a list of those results for list inputs. ``top_k``, ``max_answer_length``,
+    ``handle_impossible_answer``, ``doc_stride`` and ``max_length`` (or their aliases) can be overridden per call.
     """
 
     def __init__(self, model: Any, tokenizer: Any, *, device: str | torch.device | None = None,
-                 max_seq_len: int = 384, doc_stride: int = 128, max_question_len: int = 64,
-                 max_answer_len: int = 15, top_k: int = 1, handle_impossible_answer: bool = False,
-                 batch_size: int = 8) -> None:
+                 max_length: int = 384, doc_stride: int = 128, max_answer_length: int = 15, top_k: int = 1,
+                 handle_impossible_answer: bool = False, batch_size: int = 8, **aliases: Any) -> None:
         if not getattr(tokenizer, "is_fast", False):
             raise TypeError(f"{type(tokenizer).__name__} is a slow tokenizer: QuestionAnswerer needs a fast one "
                             "(offsets and overflowing windows); load it with AutoTokenizer.from_pretrained(name)")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        unknown = set(aliases) - set(PIPELINE_ALIASES)
+        if unknown:
+            raise TypeError(f"QuestionAnswerer() got unexpected keyword argument(s) {sorted(unknown)}")
         self.model, self.tokenizer = model.eval(), tokenizer
-        self.device = torch.device(device) if device is not None else model.device
-        self.batch_size, self.max_question_len = batch_size, max_question_len
-        self.defaults = {"top_k": top_k, "max_answer_len": max_answer_len, "doc_stride": doc_stride,
-                         "handle_impossible_answer": handle_impossible_answer, "max_seq_len": max_seq_len}
+        self.device = resolve_device(device) if device is not None else model.device
+        self.batch_size = batch_size
+        self.defaults = {"top_k": top_k, "max_answer_length": max_answer_length, "doc_stride": doc_stride,
+                         "handle_impossible_answer": handle_impossible_answer, "max_length": max_length}
+        self.defaults.update({PIPELINE_ALIASES[k]: v for k, v in aliases.items()})
 
     def __call__(self, *, question: str | Sequence[str], context: str | Sequence[str],
                  **overrides: Any) -> Answer | list[Answer] | list[Answer | list[Answer]]:
         """Answer ``question`` from ``context``; see the class docstring for inputs, outputs and overrides."""
+        overrides = _renamed(overrides)
         unknown = set(overrides) - set(self.defaults)
         if unknown:
-            raise TypeError(f"unknown argument(s) {sorted(unknown)}; allowed: {sorted(self.defaults)}")
+            raise TypeError(f"unknown argument(s) {sorted(unknown)}; allowed: {sorted(self.defaults)} "
+                            f"(or the aliases {sorted(PIPELINE_ALIASES)})")
         opts = {**self.defaults, **overrides}
-        if opts["top_k"] < 1 or opts["max_answer_len"] < 1:
-            raise ValueError(f"top_k and max_answer_len must be >= 1, got {opts['top_k']}, {opts['max_answer_len']}")
-        max_seq_len = min(opts["max_seq_len"], self.tokenizer.model_max_length)
-        doc_stride = min(opts["doc_stride"], max_seq_len // 2)
+        if opts["top_k"] < 1 or opts["max_answer_length"] < 1:
+            raise ValueError(f"top_k and max_answer_length must be >= 1, got {opts['top_k']}, "
+                             f"{opts['max_answer_length']}")
+        max_length = min(opts["max_length"], self.tokenizer.model_max_length)
+        doc_stride = min(opts["doc_stride"], max_length // 2)
         questions, contexts, many = _as_lists(question, context)
         encoding = tokenize_windows({"question": questions, "context": contexts}, self.tokenizer,
-                                    max_length=max_seq_len, doc_stride=doc_stride, padding=False)
+                                    max_length=max_length, doc_stride=doc_stride, padding=False)
         results = self._decode(encoding, contexts, self._logits(encoding), opts)
         if opts["top_k"] == 1:
             results = [r[0] if r else {} for r in results]
@@ -191,7 +213,8 @@ class QuestionAnswerer:
     def _decode(self, encoding: Any, contexts: list[str], logits: list[tuple[np.ndarray, np.ndarray]],
                 opts: dict[str, Any]) -> list[list[Answer]]:
         """Candidates of every window, widened to words, merged by text per example, null answer, top_k."""
-        context_id = 1 if question_first(self.tokenizer) else 0
+        context_start, context_end = context_token_bounds(encoding, self.tokenizer)  # (n_windows,) each
+        cls_position = cls_positions(encoding["input_ids"], self.tokenizer)  # (n_windows,)
         cls_id = self.tokenizer.cls_token_id
         found_by_text: list[dict[str, Answer]] = [{} for _ in contexts]  # lowercased text -> answer, first-seen order
         null = [1e6] * len(contexts)
@@ -200,17 +223,16 @@ class QuestionAnswerer:
             windows = range(b, min(b + self.batch_size, len(sample)))
             width = max(len(logits[w][0]) for w in windows)
             start, end = np.zeros((2, len(windows), width), dtype=np.float32)  # (batch, width), padded
-            allowed = np.zeros((len(windows), width), dtype=bool)
-            cls = np.zeros(len(windows), dtype=np.int64)
+            allowed = np.zeros((len(windows), width), dtype=bool)  # context tokens and CLS
+            cls = cls_position[list(windows)]
             for j, w in enumerate(windows):
-                n, ids = len(logits[w][0]), np.asarray(encoding["input_ids"][w])
-                start[j, :n], end[j, :n] = logits[w]
-                allowed[j, :n] = np.array(encoding.sequence_ids(w)) == context_id
-                if cls_id is not None and (ids == cls_id).any():
-                    allowed[j, :n] |= ids == cls_id
-                    cls[j] = int(np.argmax(ids == cls_id))
+                start[j, :len(logits[w][0])], end[j, :len(logits[w][0])] = logits[w]
+                allowed[j, context_start[w]:context_end[w] + 1] = True
+                if cls_id is not None and encoding["input_ids"][w][cls[j]] == cls_id:
+                    allowed[j, cls[j]] = True
             starts, ends, scores, nulls = window_span_candidates(
-                start, end, allowed, cls, n_candidates=2 * opts["top_k"] + 10, max_answer_len=opts["max_answer_len"])
+                start, end, allowed, cls, n_candidates=2 * opts["top_k"] + 10,
+                max_answer_length=opts["max_answer_length"])
             for j, w in enumerate(windows):
                 example = sample[w]
                 null[example] = min(null[example], float(nulls[j]))

@@ -1,7 +1,9 @@
 """The ``qa-tutorial`` command: build a tiny model, train, evaluate, predict and answer, offline by default.
 
-Exit codes: 0 success, 1 a failure the message explains (bad file, bad data, missing model), 2 bad arguments,
-130 interrupted (Ctrl-C). Result files are written atomically.
+Exit codes: 0 success, 1 a failure the message explains in one line (bad file, bad data, missing model), 2 bad
+arguments, 130 interrupted (Ctrl-C). Anything else is a bug, and keeps its traceback. Result files are written
+atomically. Every command that cuts windows takes ``--max-length``, ``--doc-stride`` and ``--max-answer-length``, the
+names the package uses (``--max-seq-len`` and ``--max-answer-len``, the question-answering pipeline's, also work).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qa_tutorial.files import write_json_atomic, write_text_atomic
+from qa_tutorial.atomic_files import write_json_atomic, write_text_atomic
 
 DEFAULT_RUNS = Path("runs")
 DEFAULT_MODEL = DEFAULT_RUNS / "quick-model"
@@ -24,22 +26,53 @@ class CommandError(Exception):
     """A failure to report in one line (exit code 1)."""
 
 
+def explained(err: BaseException) -> bool:
+    """Whether ``err`` is a failure whose message says what went wrong (reported in one line), not a bug.
+
+    Explained: `CommandError`; missing files, folders and connections (``OSError``, ``ConnectionError``); the
+    package's data and checkpoint errors; and a ``ValueError`` or ``RuntimeError`` raised by the package's own checks
+    (the innermost frame is in ``qa_tutorial``). A ``TypeError``, or an error from inside another library,
+    is a bug and keeps its traceback.
+    """
+    from qa_tutorial.checkpoints import CheckpointMismatchError
+    from qa_tutorial.cleaning import SquadFormatError
+    from qa_tutorial.sharing import HubUnavailableError
+
+    if isinstance(err, (CommandError, OSError, ConnectionError, SquadFormatError, CheckpointMismatchError,
+                        HubUnavailableError)):
+        return True
+    if type(err) not in (ValueError, RuntimeError) or err.__traceback__ is None:
+        return False
+    frame = err.__traceback__
+    while frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame.tb_frame.f_globals.get("__name__", "").startswith("qa_tutorial.")
+
+
 def _load_examples(args: argparse.Namespace) -> Any:
     from qa_tutorial.data import first_n, load_squad
 
-    examples = load_squad(args.dataset, args.split, data_dir=args.data_dir)
+    try:
+        examples = load_squad(args.dataset, args.split, data_dir=args.data_dir)
+    except ValueError as err:  # an unknown name or split: the message lists the known ones
+        raise CommandError(str(err)) from None
     return first_n(examples, args.max_examples) if args.max_examples else examples
 
 
 def _version_2(args: argparse.Namespace, examples: Any) -> bool:
-    """--version-2 when given, else whether the data has unanswerable questions."""
+    """--version-2 / --version-1 when given; else the registry's word for a known dataset (`KnownDataset`), and
+    for a file whether it has unanswerable questions."""
+    from qa_tutorial.data import DATASETS
+
     if args.version_2 is not None:
         return args.version_2
+    if args.dataset in DATASETS:
+        return DATASETS[args.dataset].version_2
     return any(len(a["text"]) == 0 for a in examples.select_columns(["answers"]).to_dict()["answers"])
 
 
 def _load_model(path: str) -> tuple[Any, Any]:
-    from qa_tutorial.models import load_qa_model
+    from qa_tutorial.checkpoints import load_qa_model
 
     try:
         model, tokenizer, _ = load_qa_model(path, allow_new_head=False)
@@ -47,7 +80,7 @@ def _load_model(path: str) -> tuple[Any, Any]:
         if Path(path).exists():
             raise
         raise CommandError(f"model {path!r}: no such folder, and it could not be loaded from the Hub "
-                           f"({type(err).__name__}). Build one with `qa-tutorial tiny-model --output {path}`."
+                           f"({type(err).__name__}). Build one with `qa-tutorial tiny-model --output-dir {path}`."
                            ) from None
     return model, tokenizer
 
@@ -58,7 +91,7 @@ def cmd_tiny_model(args: argparse.Namespace) -> dict:
     examples = _load_examples(args)
     texts = sorted(set(examples.select_columns(["context"]).to_dict()["context"]))
     extra = {"hidden_size": args.hidden_size} if args.hidden_size else {}
-    folder = build_tiny_qa_model(texts, args.output, architecture=args.architecture, lowercase=args.lowercase,
+    folder = build_tiny_qa_model(texts, args.output_dir, architecture=args.architecture, lowercase=args.lowercase,
                                  vocab_size=args.vocab_size, seed=args.seed, **extra)
     return {"model": str(folder), "architecture": args.architecture, "trained_on_contexts": len(texts)}
 
@@ -73,7 +106,7 @@ def _decode_and_score(args: argparse.Namespace) -> tuple[dict, Any, bool, Any]:
                                    max_length=args.max_length, doc_stride=args.doc_stride,
                                    batch_size=args.batch_size, n_best_size=args.n_best_size,
                                    max_answer_length=args.max_answer_length,
-                                   null_score_diff_threshold=args.null_threshold, device=args.device)
+                                   null_score_diff_threshold=args.null_threshold, device=args.device or "auto")
     return metrics, decoded, version_2, examples
 
 
@@ -83,8 +116,9 @@ def _is_main_process() -> bool:
 
 
 def cmd_train(args: argparse.Namespace) -> dict:
-    from qa_tutorial.models import build_tiny_qa_model, load_qa_model
-    from qa_tutorial.profiles import TINY, get_profile, load_profile_splits
+    from qa_tutorial.book.profiles import TINY, check_trainable, get_profile, load_profile_splits
+    from qa_tutorial.checkpoints import load_qa_model
+    from qa_tutorial.models import build_tiny_qa_model
     from qa_tutorial.sharing import save_for_sharing
     from qa_tutorial.training import train_qa
 
@@ -92,19 +126,21 @@ def cmd_train(args: argparse.Namespace) -> dict:
     splits = load_profile_splits(profile, args.dataset, data_dir=args.data_dir)
     version_2 = _version_2(args, splits["validation"])
     output = Path(args.output_dir)
-    checkpoint = args.model or profile.checkpoint("long" if args.dataset == "covid_qa" else
-                                                  "portuguese" if args.dataset in {"squad_pt", "squad_v2_pt",
-                                                                                   "faquad"} else "english")
+    checkpoint = args.model or profile.checkpoint_for(args.dataset)
+    try:
+        check_trainable(checkpoint, args.dataset)
+    except ValueError as err:
+        raise CommandError(f"{err}; or pass --model") from None
     built_offline = checkpoint == TINY
     if built_offline:
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:
             raise CommandError("several processes would each build a different tiny tokenizer: build the model "
-                               "once with `qa-tutorial tiny-model --output DIR` and pass `--model DIR`")
+                               "once with `qa-tutorial tiny-model --output-dir DIR` and pass `--model DIR`")
         texts = sorted(set(splits["train"].select_columns(["context"]).to_dict()["context"]))
         checkpoint = str(build_tiny_qa_model(texts, output / "initial", vocab_size=profile.tiny_vocab_size,
                                              hidden_size=profile.tiny_hidden_size, seed=args.seed))
     model, tokenizer, _ = load_qa_model(checkpoint)
-    max_length = args.max_length or profile.max_length
+    max_length = args.max_length or profile.max_length_for(args.dataset)
     doc_stride = args.doc_stride or profile.doc_stride
     settings = {"profile": profile.name, "base": checkpoint, "train_examples": len(splits["train"]),
                 "max_length": max_length, "doc_stride": doc_stride,
@@ -123,7 +159,8 @@ def cmd_train(args: argparse.Namespace) -> dict:
                       report_to=args.report_to,
                       resume_from_checkpoint=True if args.resume else None, logging_steps=args.logging_steps,
                       mixed_precision=profile.mixed_precision,
-                      gradient_accumulation_steps=args.gradient_accumulation_steps)
+                      gradient_accumulation_steps=args.gradient_accumulation_steps,
+                      device=args.device or profile.device)
     metrics = {k.removeprefix("eval_"): v for k, v in result.metrics.items()}
     if _is_main_process():
         note = ("Quick profile: a small model fine-tuned briefly on a slice of the data on a CPU; a full fine-tune "
@@ -147,15 +184,14 @@ def cmd_predict(args: argparse.Namespace) -> dict:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> dict:
-    from qa_tutorial.metrics import squad_v1, squad_v2
+    from qa_tutorial.metrics import references_from_examples, squad_v1, squad_v2
 
     if args.predictions:
         examples = _load_examples(args)
         version_2 = _version_2(args, examples)
         predictions = _read_json(args.predictions)
         na_probs = _read_json(args.na_probs) if args.na_probs else None
-        columns = examples.select_columns(["id", "answers"]).to_dict()
-        references = [{"id": i, "answers": a} for i, a in zip(columns["id"], columns["answers"])]
+        references = references_from_examples(examples)
         metrics = squad_v2(predictions, references, na_probs=na_probs) if version_2 \
             else squad_v1(predictions, references)
     else:
@@ -178,9 +214,9 @@ def cmd_answer(args: argparse.Namespace) -> Any:
     else:
         context = args.context
     model, tokenizer = _load_model(args.model)
-    answerer = QuestionAnswerer(model, tokenizer, device=args.device, max_seq_len=args.max_seq_len,
-                                doc_stride=args.doc_stride, max_answer_len=args.max_answer_len, top_k=args.top_k,
-                                handle_impossible_answer=args.handle_impossible_answer)
+    answerer = QuestionAnswerer(model, tokenizer, device=args.device or "auto", max_length=args.max_length,
+                                doc_stride=args.doc_stride, max_answer_length=args.max_answer_length,
+                                top_k=args.top_k, handle_impossible_answer=args.handle_impossible_answer)
     return answerer(question=args.question, context=context)
 
 
@@ -217,18 +253,33 @@ def _data_arguments(parser: argparse.ArgumentParser, split: str = "validation") 
     parser.add_argument("--max-examples", type=int, default=None, help="use only the first N examples")
 
 
+def _window_arguments(parser: argparse.ArgumentParser, *, default: int | None = 384) -> None:
+    """--max-length and --doc-stride: one spelling and one default for every command (the pipeline's spelling
+    --max-seq-len is an alias)."""
+    parser.add_argument("--max-length", "--max-seq-len", dest="max_length", type=int, default=default,
+                        help="tokens per window" + (f" (default: {default})" if default else " (default: the profile's)"))
+    parser.add_argument("--doc-stride", type=int, default=128 if default else None,
+                        help="tokens shared by consecutive windows" + (" (default: 128)" if default
+                                                                      else " (default: the profile's)"))
+
+
+def _answer_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-answer-length", "--max-answer-len", dest="max_answer_length", type=int, default=30,
+                        help="longest answer, in tokens (default: 30)")
+    parser.add_argument("--device", default=None, help="auto, cpu, cuda, ... (default: auto, a GPU when there is one)")
+
+
 def _decoding_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model or Hub id ({DEFAULT_MODEL})")
     parser.add_argument("--version-2", dest="version_2", action="store_true", default=None,
-                        help="SQuAD v2.0 rules (default: when the data has unanswerable questions)")
+                        help="SQuAD v2.0 rules (default: a known dataset's kind, or whether a file has unanswerable "
+                             "questions)")
     parser.add_argument("--version-1", dest="version_2", action="store_false", help="SQuAD v1.1 rules")
-    parser.add_argument("--max-length", type=int, default=384)
-    parser.add_argument("--doc-stride", type=int, default=128)
+    _window_arguments(parser)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--n-best-size", type=int, default=20)
-    parser.add_argument("--max-answer-length", type=int, default=30)
+    _answer_arguments(parser)
     parser.add_argument("--null-threshold", type=float, default=0.0, help="null_score_diff_threshold (SQuAD v2.0)")
-    parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: the model's)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -239,7 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     tiny = commands.add_parser("tiny-model", help="build a tiny QA model offline from the data's own text")
     _data_arguments(tiny)
-    tiny.add_argument("--output", default=str(DEFAULT_RUNS / "tiny-model"), help="folder to write")
+    tiny.add_argument("--output-dir", "--output", dest="output_dir", default=str(DEFAULT_RUNS / "tiny-model"),
+                      help="folder to write")
     tiny.add_argument("--architecture", choices=["bert", "longformer"], default="bert")
     tiny.add_argument("--vocab-size", type=int, default=2000)
     tiny.add_argument("--hidden-size", type=int, default=None)
@@ -261,8 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int, default=None, help="per device")
     train.add_argument("--gradient-accumulation-steps", type=int, default=1,
                        help="batches whose gradients are added up before each optimisation step (default: 1)")
-    train.add_argument("--max-length", type=int, default=None)
-    train.add_argument("--doc-stride", type=int, default=None)
+    _window_arguments(train, default=None)
+    train.add_argument("--device", default=None, help="auto, cpu, cuda, ... (default: the profile's)")
     train.add_argument("--seed", type=int, default=42)
     train.add_argument("--group-by-length", action="store_true",
                        help="batch windows of similar length (the quick profile always does)")
@@ -303,11 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--context-file", help="a UTF-8 text file holding the context (any length)")
     answer.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model or Hub id ({DEFAULT_MODEL})")
     answer.add_argument("--top-k", type=int, default=1)
-    answer.add_argument("--max-answer-len", type=int, default=15)
-    answer.add_argument("--max-seq-len", type=int, default=384)
-    answer.add_argument("--doc-stride", type=int, default=128)
+    _window_arguments(answer)
+    _answer_arguments(answer)
     answer.add_argument("--handle-impossible-answer", action="store_true", help="allow the empty answer")
-    answer.add_argument("--device", default=None)
     answer.set_defaults(run=cmd_answer)
     return parser
 
@@ -322,8 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qa-tutorial: interrupted", file=sys.stderr)
         return 130
-    except (CommandError, ValueError, TypeError, OSError, ConnectionError) as err:
-        if args.verbose:
+    except Exception as err:
+        if args.verbose or not explained(err):
             raise
         print(f"qa-tutorial {args.command}: error: {err}", file=sys.stderr)
         return 1

@@ -38,12 +38,24 @@ SPLIT_ALIASES = {"dev": "validation", "val": "validation", "eval": "validation"}
 
 @dataclasses.dataclass(frozen=True)
 class KnownDataset:
-    """A dataset known by name: its Hub id, its files in the mirror folder by split, and whose articles it reuses."""
+    """A dataset known by name: its Hub id, its files in the mirror folder by split, and what it holds.
+
+    Attributes:
+        hub_id: the dataset's id on the Hugging Face Hub. mirror: split -> path inside the mirror folder.
+        about: one line for messages.
+        language: the language of its text ("english", "portuguese").
+        version_2: it has unanswerable questions (SQuAD v2.0 rules: a model may answer "").
+        long_documents: its contexts are whole documents, thousands of tokens long (a long-input model's job).
+        articles_of: another known dataset whose articles these are (carve both alike).
+    """
 
     hub_id: str
-    mirror: dict[str, str]  # split -> path inside the mirror folder
+    mirror: dict[str, str]
     about: str
-    articles_of: str | None = None  # another known dataset whose articles these are (carve both alike)
+    language: str = "english"
+    version_2: bool = False
+    long_documents: bool = False
+    articles_of: str | None = None
 
 
 DATASETS: dict[str, KnownDataset] = {
@@ -51,16 +63,20 @@ DATASETS: dict[str, KnownDataset] = {
                           "SQuAD v1.1 (English); the mirror has the official dev file only"),
     "squad_v2": KnownDataset("rajpurkar/squad_v2", {"validation": "squad-v2.0/dev.reconstructed.json.gz"},
                              "SQuAD v2.0 (English); the mirror has dev, rebuilt without plausible_answers",
-                             articles_of="squad"),
+                             version_2=True, articles_of="squad"),
     "squad_pt": KnownDataset("nunorc/squad_v1_pt", {"train": "squad-pt-v1.1/train-sample.json.gz"},
-                             "SQuAD v1.1 machine-translated to Portuguese; the mirror has the first 10 train articles"),
+                             "SQuAD v1.1 machine-translated to Portuguese; the mirror has the first 10 train articles",
+                             language="portuguese"),
     "squad_v2_pt": KnownDataset("piEsposito/squad_20_ptbr", {"validation": "squad-pt-v2.0/dev.json.gz"},
-                                "SQuAD v2.0 translated to Portuguese; the mirror has dev (cjaniake/squad_v2.0_pt)"),
+                                "SQuAD v2.0 translated to Portuguese; the mirror has dev (cjaniake/squad_v2.0_pt)",
+                                language="portuguese", version_2=True),
     "faquad": KnownDataset("eraldoluis/faquad", {"train": "faquad-pt/train.json.gz",
                                                  "validation": "faquad-pt/dev.json.gz"},
-                           "FaQuAD, native Brazilian Portuguese; the mirror has train and dev (= validation)"),
+                           "FaQuAD, native Brazilian Portuguese; the mirror has train and dev (= validation)",
+                           language="portuguese"),
     "covid_qa": KnownDataset("deepset/covid_qa_deepset", {"train": "covid-qa/covid-qa-200423.json.gz"},
-                             "COVID-QA, whole scientific articles; the mirror has the April 2020 release as train"),
+                             "COVID-QA, whole scientific articles; the mirror has the April 2020 release as train",
+                             long_documents=True),
 }
 
 
@@ -304,7 +320,7 @@ def write_squad_json(columns: dict[str, list] | datasets.Dataset, path: str | os
     >>> read_squad_json(path) == rows
     True
     """
-    from qa_tutorial.files import write_bytes_atomic
+    from qa_tutorial.atomic_files import write_bytes_atomic
 
     path = Path(path)
     data = json.dumps(to_squad_document(columns), ensure_ascii=False).encode("utf-8")

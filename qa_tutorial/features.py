@@ -19,6 +19,9 @@ import numpy as np
 
 __all__ = [
     "answer_char_spans",
+    "cls_positions",
+    "context_sequence_id",
+    "context_token_bounds",
     "label_token_positions",
     "prepare_eval_features",
     "prepare_train_features",
@@ -38,6 +41,16 @@ def question_first(tokenizer: Any) -> bool:
     (True, False)
     """
     return tokenizer.padding_side == "right"
+
+
+def context_sequence_id(tokenizer: Any) -> int:
+    """Which sequence of the pair is the context (``encoding.sequence_ids`` value): 1 after the question, else 0.
+
+    >>> from types import SimpleNamespace
+    >>> context_sequence_id(SimpleNamespace(padding_side="right")), context_sequence_id(SimpleNamespace(padding_side="left"))
+    (1, 0)
+    """
+    return 1 if question_first(tokenizer) else 0
 
 
 def _check_arguments(tokenizer: Any, max_length: int, doc_stride: int) -> int:
@@ -125,8 +138,13 @@ def tokenize_windows(examples: Mapping[str, Sequence[Any]], tokenizer: Any, *, m
         raise
 
 
-def _context_bounds(encoding: Any, context_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """First and last token index of the context in each feature. Shapes: (n_features,), (n_features,)."""
+def context_token_bounds(encoding: Any, tokenizer: Any) -> tuple[np.ndarray, np.ndarray]:
+    """First and last token index of the context in each window of ``encoding`` (from `tokenize_windows`).
+
+    Returns:
+        ``(starts, ends)``, int arrays of shape (n_windows,).
+    """
+    context_id = context_sequence_id(tokenizer)
     n = len(encoding["input_ids"])
     starts, ends = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     for i in range(n):
@@ -202,12 +220,19 @@ def label_token_positions(offsets: Sequence[Sequence[Sequence[int]]], context_st
     return start_tok, end_tok
 
 
-def _cls_indices(input_ids: Sequence[Sequence[int]], tokenizer: Any) -> np.ndarray:
-    """Position of the CLS token in each feature (0 for tokenizers without one)."""
+def cls_positions(input_ids: Sequence[Sequence[int]], tokenizer: Any) -> np.ndarray:
+    """Position of the first CLS token in each window: the "no answer" label and the null span (0 when the
+    tokenizer has no CLS token, or the window holds none).
+
+    >>> from types import SimpleNamespace
+    >>> cls_positions([[101, 7, 102], [5, 6, 101]], SimpleNamespace(cls_token_id=101)).tolist()
+    [0, 2]
+    """
     cls_id = tokenizer.cls_token_id
     if cls_id is None:
         return np.zeros(len(input_ids), dtype=np.int64)
-    return np.fromiter((ids.index(cls_id) for ids in input_ids), dtype=np.int64, count=len(input_ids))
+    return np.fromiter((ids.index(cls_id) if cls_id in ids else 0 for ids in input_ids), dtype=np.int64,
+                       count=len(input_ids))
 
 
 def prepare_train_features(examples: Mapping[str, Sequence[Any]], tokenizer: Any, max_length: int = 384,
@@ -230,10 +255,10 @@ def prepare_train_features(examples: Mapping[str, Sequence[Any]], tokenizer: Any
     encoding = tokenize_windows(examples, tokenizer, max_length=max_length, doc_stride=doc_stride, padding=padding)
     sample = np.asarray(encoding.pop("overflow_to_sample_mapping"), dtype=np.int64)
     offsets = encoding.pop("offset_mapping")
-    context_start, context_end = _context_bounds(encoding, 1 if question_first(tokenizer) else 0)
+    context_start, context_end = context_token_bounds(encoding, tokenizer)
     start_char, end_char, has = answer_char_spans(examples["answers"])
     start, end = label_token_positions(offsets, context_start, context_end, start_char[sample], end_char[sample],
-                                       has[sample], _cls_indices(encoding["input_ids"], tokenizer))
+                                       has[sample], cls_positions(encoding["input_ids"], tokenizer))
     features = dict(encoding)
     features["start_positions"] = start.tolist()
     features["end_positions"] = end.tolist()
@@ -258,12 +283,12 @@ def prepare_eval_features(examples: Mapping[str, Sequence[Any]], tokenizer: Any,
     encoding = tokenize_windows(examples, tokenizer, max_length=max_length, doc_stride=doc_stride, padding=padding)
     sample = encoding.pop("overflow_to_sample_mapping")
     offsets = encoding.pop("offset_mapping")
-    context_start, context_end = _context_bounds(encoding, 1 if question_first(tokenizer) else 0)
+    context_start, context_end = context_token_bounds(encoding, tokenizer)
     features = dict(encoding)
     features["example_id"] = [str(examples["id"][s]) for s in sample]
     features["offset_mapping"] = [
         [None] * cs + [list(o) for o in offs[cs:ce + 1]] + [None] * (len(offs) - ce - 1)
         for offs, cs, ce in zip(offsets, context_start.tolist(), context_end.tolist())
     ]
-    features["cls_index"] = _cls_indices(encoding["input_ids"], tokenizer).tolist()
+    features["cls_index"] = cls_positions(encoding["input_ids"], tokenizer).tolist()
     return features

@@ -1,12 +1,14 @@
 """Run a QA model over evaluation features and score it: features -> logits -> answers -> EM/F1.
 
 ``predict_logits`` forwards features in batches, each padded only to its own longest window (dynamic padding),
-under ``torch.inference_mode``; ``evaluate_qa`` chains the package's stages for one dataset.
+under ``torch.inference_mode``; ``decode_and_score`` turns logits into answers and scores (training's evaluation
+uses it too); ``evaluate_qa`` chains the package's stages for one dataset.
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -14,23 +16,42 @@ import torch
 from tqdm.auto import tqdm
 
 from qa_tutorial.decoding import DecodedPredictions, decode_predictions
+from qa_tutorial.devices import resolve_device
 from qa_tutorial.features import prepare_eval_features
-from qa_tutorial.metrics import squad_v1, squad_v2
+from qa_tutorial.metrics import references_from_examples, squad_v1, squad_v2
 
-__all__ = ["MODEL_INPUTS", "evaluate_qa", "pad_batch", "predict_logits", "score_answers"]
+__all__ = ["LOGIT_PAD", "MODEL_INPUTS", "decode_and_score", "evaluate_qa", "forward_columns", "pad_batch",
+           "predict_logits", "score_answers"]
 
 MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 LOGIT_PAD = -100.0  # value of logits past a feature's end (never chosen: outside the context)
 
 
-def pad_batch(rows: dict[str, list[list[int]]], pad_token_id: int, padding_side: str = "right") -> dict[str, Any]:
-    """Pad a batch of token lists to its longest row and stack them as tensors.
+def forward_columns(model: Any, names: Sequence[str]) -> list[str]:
+    """The ``names`` that ``model.forward`` accepts, in their order (DistilBERT takes no ``token_type_ids``).
+
+    >>> from transformers import DistilBertConfig, DistilBertForQuestionAnswering
+    >>> model = DistilBertForQuestionAnswering(DistilBertConfig(dim=8, n_layers=1, n_heads=1, hidden_dim=8))
+    >>> forward_columns(model, ["input_ids", "token_type_ids", "attention_mask", "start_positions", "example_id"])
+    ['input_ids', 'attention_mask', 'start_positions']
+    """
+    accepted = inspect.signature(model.forward).parameters
+    return [name for name in names if name in accepted]
+
+
+def pad_batch(rows: dict[str, list[list[int]]], pad_token_id: int, padding_side: str = "right", *,
+              pad_to_multiple_of: int | None = None) -> dict[str, Any]:
+    """Pad a batch of token lists to its longest row (rounded up to ``pad_to_multiple_of``) and stack them as tensors.
 
     >>> batch = pad_batch({"input_ids": [[5, 6, 7], [5]], "attention_mask": [[1, 1, 1], [1]]}, pad_token_id=0)
     >>> batch["input_ids"].tolist(), batch["attention_mask"].tolist()
     ([[5, 6, 7], [5, 0, 0]], [[1, 1, 1], [1, 0, 0]])
+    >>> pad_batch({"input_ids": [[5, 6, 7]]}, pad_token_id=0, pad_to_multiple_of=4)["input_ids"].tolist()
+    [[5, 6, 7, 0]]
     """
     width = max(len(row) for row in rows["input_ids"])
+    if pad_to_multiple_of:
+        width = -(-width // pad_to_multiple_of) * pad_to_multiple_of
     padded = {}
     for name, values in rows.items():
         fill = pad_token_id if name == "input_ids" else 0
@@ -50,7 +71,7 @@ def predict_logits(model: Any, features: Any, *, batch_size: int = 32, device: s
         features: evaluation features (dict of lists or ``datasets.Dataset``) with "input_ids" and "attention_mask"
             (and "token_type_ids" when the model uses them).
         batch_size: features per forward pass.
-        device: where to run (default: the model's device).
+        device: where to run (`qa_tutorial.devices.resolve_device`; default: the model's device).
         padding_side: "left" for tokenizers that pad on the left.
         progress: show a progress bar.
 
@@ -58,15 +79,14 @@ def predict_logits(model: Any, features: Any, *, batch_size: int = 32, device: s
         ``(start_logits, end_logits)``, float32 arrays of shape (n_features, longest feature), padded with -100.
     """
     names = features.column_names if hasattr(features, "column_names") else list(features)
-    accepted = inspect.signature(model.forward).parameters  # DistilBERT takes no token_type_ids
-    inputs = [name for name in MODEL_INPUTS if name in names and name in accepted]
+    inputs = forward_columns(model, [name for name in MODEL_INPUTS if name in names])
     if hasattr(features, "select_columns"):
         features = features.select_columns(inputs).to_dict()  # one conversion instead of row-by-row decoding
     n = len(features["input_ids"])
     width = max((len(ids) for ids in features["input_ids"]), default=0)
     starts = np.full((n, width), LOGIT_PAD, dtype=np.float32)
     ends = np.full((n, width), LOGIT_PAD, dtype=np.float32)
-    device = torch.device(device) if device is not None else next(model.parameters()).device
+    device = resolve_device(device) if device is not None else next(model.parameters()).device
     pad_id = model.config.pad_token_id if model.config.pad_token_id is not None else 0
     model.eval()
     with torch.inference_mode():
@@ -96,14 +116,35 @@ def score_answers(predictions: dict[str, str], examples: Any, *, version_2_with_
     Returns:
         The metric dict of ``squad_v1`` or ``squad_v2``.
     """
-    columns = examples.select_columns(["id", "answers"]).to_dict() if hasattr(examples, "select_columns") \
-        else {"id": examples["id"], "answers": examples["answers"]}
-    references = [{"id": str(i), "answers": a} for i, a in zip(columns["id"], columns["answers"])]
+    references = references_from_examples(examples)
     if not version_2_with_negative:
         return squad_v1(predictions, references)
     # null odds are unbounded scores, not probabilities: no threshold on them here (the answers already applied
     # null_score_diff_threshold); they only drive the best_exact / best_f1 sweep
     return squad_v2(predictions, references, na_probs=null_odds, na_prob_thresh=float("inf"))
+
+
+def decode_and_score(examples: Any, features: Any, start_logits: Any, end_logits: Any, *,
+                     version_2_with_negative: bool = False, n_best_size: int = 20, max_answer_length: int = 30,
+                     null_score_diff_threshold: float = 0.0, with_nbest: bool = True
+                     ) -> tuple[dict[str, float], DecodedPredictions]:
+    """Logits of evaluation features to answers (`decode_predictions`) and their SQuAD scores (`score_answers`).
+
+    Args:
+        examples: ``datasets.Dataset`` or dict of lists with "id", "context" and "answers".
+        features: their evaluation features (``prepare_eval_features``).
+        start_logits, end_logits: arrays of shape (n_features, seq_len).
+        version_2_with_negative, n_best_size, max_answer_length, null_score_diff_threshold, with_nbest: decoding.
+
+    Returns:
+        ``(metrics, decoded)``: the metric dict of `squad_v1` / `squad_v2` and the ``DecodedPredictions``.
+    """
+    decoded = decode_predictions(examples, features, start_logits, end_logits, n_best_size=n_best_size,
+                                 max_answer_length=max_answer_length, version_2_with_negative=version_2_with_negative,
+                                 null_score_diff_threshold=null_score_diff_threshold, with_nbest=with_nbest)
+    metrics = score_answers(decoded.predictions, examples, version_2_with_negative=version_2_with_negative,
+                            null_odds=decoded.null_odds)
+    return metrics, decoded
 
 
 def evaluate_qa(model: Any, tokenizer: Any, examples: Any, *, version_2_with_negative: bool = False,
@@ -128,9 +169,6 @@ def evaluate_qa(model: Any, tokenizer: Any, examples: Any, *, version_2_with_neg
     features = prepare_eval_features(columns, tokenizer, max_length=max_length, doc_stride=doc_stride, padding=False)
     start, end = predict_logits(model, features, batch_size=batch_size, device=device,
                                 padding_side=tokenizer.padding_side, progress=progress)
-    decoded = decode_predictions(columns, features, start, end, n_best_size=n_best_size,
-                                 max_answer_length=max_answer_length, version_2_with_negative=version_2_with_negative,
-                                 null_score_diff_threshold=null_score_diff_threshold)
-    metrics = score_answers(decoded.predictions, columns, version_2_with_negative=version_2_with_negative,
-                            null_odds=decoded.null_odds)
-    return metrics, decoded
+    return decode_and_score(columns, features, start, end, version_2_with_negative=version_2_with_negative,
+                            n_best_size=n_best_size, max_answer_length=max_answer_length,
+                            null_score_diff_threshold=null_score_diff_threshold)

@@ -146,6 +146,32 @@ def _gold_texts(references: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]
     return gold
 
 
+def references_from_examples(examples: Any) -> list[dict[str, Any]]:
+    """The ``references`` that `squad_v1` and `squad_v2` take, from SQuAD-layout examples.
+
+    Args:
+        examples: a ``datasets.Dataset`` or a dict of lists with "id" and "answers".
+
+    Returns:
+        ``[{"id": str, "answers": {"text": [...], "answer_start": [...]}}, ...]`` in the examples' order.
+
+    >>> references_from_examples({"id": [7], "answers": [{"text": ["Paris"], "answer_start": [0]}]})
+    [{'id': '7', 'answers': {'text': ['Paris'], 'answer_start': [0]}}]
+    """
+    columns = examples.select_columns(["id", "answers"]).to_dict() if hasattr(examples, "select_columns") \
+        else {"id": examples["id"], "answers": examples["answers"]}
+    return [{"id": str(qid), "answers": answers} for qid, answers in zip(columns["id"], columns["answers"])]
+
+
+def gold_answers_v2(texts: Iterable[str]) -> list[str]:
+    """The gold answers SQuAD v2.0 scores against: those that normalise to nothing are dropped; none left is ``[""]``.
+
+    >>> gold_answers_v2(["the", "Paris"]), gold_answers_v2([])
+    (['Paris'], [''])
+    """
+    return [t for t in texts if normalize_answer(t)] or [""]
+
+
 def squad_v1(predictions: Mapping[str, str], references: Iterable[Mapping[str, Any]]) -> dict[str, float]:
     """SQuAD v1.1 exact match and F1 in percent, as evaluate-v1.1.py prints them.
 
@@ -254,7 +280,7 @@ def squad_v2(
     for qid, texts in raw_gold.items():
         if qid not in predictions:
             continue
-        golds = [t for t in texts if normalize_answer(t)] or [""]
+        golds = gold_answers_v2(texts)
         exact_raw[qid] = max(compute_exact(g, predictions[qid]) for g in golds)
         f1_raw[qid] = max(compute_f1(g, predictions[qid]) for g in golds)
 

@@ -3,8 +3,7 @@
 ``build_tiny_qa_model`` trains a tokenizer (see ``qa_tutorial.tokenizers_offline``), builds a small randomly
 initialised QA model around it and saves both with safetensors weights, with no network access.
 ``longformer_from_bert`` turns a pretrained (or fine-tuned) BERT into a Longformer that reads long inputs, by the
-recipe of the Longformer paper. The checked loader ``load_qa_model`` (``qa_tutorial.checkpoints``) is re-exported
-here, so one import serves both.
+recipe of the Longformer paper. Loading a saved model, checked for missing weights, is `qa_tutorial.checkpoints`.
 """
 
 from __future__ import annotations
@@ -24,22 +23,15 @@ from transformers import (
     PreTrainedModel,
 )
 
-from qa_tutorial.checkpoints import CheckpointMismatchError, LoadReport, load_qa_model, load_tokenizer
-from qa_tutorial.tokenizers_offline import train_byte_level_bpe_tokenizer, train_wordpiece_tokenizer
+from qa_tutorial import tokenizers_offline
 
-__all__ = [
-    "CheckpointMismatchError",
-    "LoadReport",
-    "build_tiny_bert_qa",
-    "build_tiny_longformer_qa",
-    "build_tiny_qa_model",
-    "load_qa_model",
-    "load_tokenizer",
-    "longformer_from_bert",
-    "save_qa_folder",
-    "train_byte_level_bpe_tokenizer",
-    "train_wordpiece_tokenizer",
-]
+__all__ = ["build_tiny_bert_qa", "build_tiny_longformer_qa", "build_tiny_qa_model", "longformer_from_bert",
+           "save_qa_folder"]
+# names this module re-exported before, and where they live
+_MOVED = {"CheckpointMismatchError": "qa_tutorial.checkpoints", "LoadReport": "qa_tutorial.checkpoints",
+          "load_qa_model": "qa_tutorial.checkpoints", "load_tokenizer": "qa_tutorial.checkpoints",
+          "train_byte_level_bpe_tokenizer": "qa_tutorial.tokenizers_offline",
+          "train_wordpiece_tokenizer": "qa_tutorial.tokenizers_offline"}
 
 
 def _seeded(seed: int, build: Any, config: Any) -> PreTrainedModel:
@@ -71,6 +63,7 @@ def build_tiny_bert_qa(
     Returns:
         The model, in training mode.
 
+    >>> from qa_tutorial.tokenizers_offline import train_wordpiece_tokenizer
     >>> tok = train_wordpiece_tokenizer(["A tiny text about tiny models."] * 2, vocab_size=50)
     >>> model = build_tiny_bert_qa(tok, hidden_size=32)
     >>> model.config.vocab_size == len(tok), model.config.pad_token_id, model.qa_outputs.out_features
@@ -118,6 +111,7 @@ def build_tiny_longformer_qa(
     Returns:
         The model, in training mode.
 
+    >>> from qa_tutorial.tokenizers_offline import train_byte_level_bpe_tokenizer
     >>> tok = train_byte_level_bpe_tokenizer(["A tiny text about long documents."] * 2, vocab_size=270)
     >>> model = build_tiny_longformer_qa(tok, attention_window=16, max_length=256)
     >>> model.config.attention_window, model.config.max_position_embeddings, model.config.sep_token_id
@@ -172,6 +166,7 @@ def longformer_from_bert(
         which joins question and context with two ``[SEP]`` (``[CLS] question [SEP] [SEP] context [SEP]``): the
         layout in which Longformer finds the question by itself and puts global attention on it.
 
+    >>> from qa_tutorial.tokenizers_offline import train_wordpiece_tokenizer
     >>> tok = train_wordpiece_tokenizer(["A text about long documents and short ones."] * 2, vocab_size=120)
     >>> long, long_tok = longformer_from_bert(build_tiny_bert_qa(tok, hidden_size=16), tok, max_length=1024,
     ...                                       attention_window=64)
@@ -295,7 +290,7 @@ def build_tiny_qa_model(
     """
     if architecture == "bert":
         max_length = model_kwargs.get("max_position_embeddings", 512)
-        tokenizer = train_wordpiece_tokenizer(
+        tokenizer = tokenizers_offline.train_wordpiece_tokenizer(
             texts, vocab_size=vocab_size, lowercase=lowercase, model_max_length=max_length
         )
         model = build_tiny_bert_qa(tokenizer, seed=seed, **model_kwargs)
@@ -303,8 +298,17 @@ def build_tiny_qa_model(
         if lowercase:
             raise ValueError("the byte-level BPE tokenizer of a Longformer is always cased: use lowercase=False")
         max_length = model_kwargs.get("max_length", 1024)
-        tokenizer = train_byte_level_bpe_tokenizer(texts, vocab_size=vocab_size, model_max_length=max_length)
+        tokenizer = tokenizers_offline.train_byte_level_bpe_tokenizer(texts, vocab_size=vocab_size, model_max_length=max_length)
         model = build_tiny_longformer_qa(tokenizer, seed=seed, **model_kwargs)
     else:
         raise ValueError(f"architecture must be 'bert' or 'longformer', got {architecture!r}")
     return save_qa_folder(model, tokenizer, path)
+
+
+def __getattr__(name: str) -> Any:
+    """Names this module re-exported before, under their old path (deprecated): one import path per function."""
+    if name in _MOVED:
+        from qa_tutorial._moved import moved_attribute
+
+        return moved_attribute(__name__, name, _MOVED[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

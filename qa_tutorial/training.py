@@ -2,14 +2,14 @@
 
 Features are built with ``Dataset.map(batched=True)`` without padding; `DataCollatorWithPadding` pads each
 batch to its longest window (dynamic padding). Evaluation predicts on the evaluation windows, decodes answers
-(`qa_tutorial.decoding`) and scores them (`qa_tutorial.metrics`). The plain PyTorch loop is in `qa_tutorial.loop`.
+(`qa_tutorial.decoding`) and scores them (`qa_tutorial.metrics`), through `qa_tutorial.inference.decode_and_score`,
+the same step `evaluate_qa` and the plain PyTorch loop (`qa_tutorial.pytorch_loop`) use.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,9 @@ import torch
 import transformers
 from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
-from qa_tutorial.decoding import decode_predictions
+from qa_tutorial.devices import resolve_device
 from qa_tutorial.features import prepare_eval_features, prepare_train_features
-from qa_tutorial.inference import score_answers
+from qa_tutorial.inference import decode_and_score
 
 __all__ = ["EVAL_ONLY_COLUMNS", "QATrainer", "TrainingResult", "eval_features", "history_frame",
            "mixed_precision_flags", "qa_scores", "train_features", "train_qa", "training_arguments"]
@@ -32,12 +32,15 @@ EVAL_ONLY_COLUMNS = ("example_id", "offset_mapping", "cls_index")  # decoding ne
 
 @dataclasses.dataclass
 class TrainingResult:
-    """What a training run returns (the same for `train_qa` and `qa_tutorial.loop.fit`).
+    """What a training run returns (the same for `train_qa` and `qa_tutorial.pytorch_loop.fit`).
 
     Attributes:
         model: the trained model. metrics: the final evaluation ("eval_exact_match", "eval_f1", ...).
         history: one row per logged step: "step", "epoch", "loss", "learning_rate", "eval_exact_match", "eval_f1", ...
-        global_step: optimisation steps done. output_dir: where checkpoints went (None: none saved).
+        global_step: optimisation steps done.
+        output_dir: the `Trainer`'s folder, which holds its checkpoints (``checkpoint-<step>``, the last
+            ``save_total_limit`` of them) but not the final model: save that with ``model.save_pretrained`` or
+            `qa_tutorial.sharing.save_for_sharing`. None for `qa_tutorial.pytorch_loop.fit`, which saves nothing.
     """
 
     model: Any
@@ -53,7 +56,7 @@ def mixed_precision_flags(device: str | torch.device | None = None, *, wanted: b
     >>> mixed_precision_flags("cpu")
     {'bf16': False, 'fp16': False}
     """
-    device = torch.device(device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu"))
+    device = resolve_device(device) if device in (None, "auto") else torch.device(device)
     if not wanted or device.type != "cuda" or not torch.cuda.is_available():
         return {"bf16": False, "fp16": False}
     bf16 = torch.cuda.is_bf16_supported(including_emulation=False)  # a T4 only emulates bf16, slowly: fp16 there
@@ -63,8 +66,8 @@ def mixed_precision_flags(device: str | torch.device | None = None, *, wanted: b
 def training_arguments(**kwargs: Any) -> TrainingArguments:
     """`TrainingArguments` that accept the same names in transformers 4.x and 5.x.
 
-    ``eval_strategy`` (``evaluation_strategy`` before 4.41), ``group_by_length`` (``train_sampling_strategy=
-    "group_by_length"`` in 5.x) and ``warmup_ratio`` (a ``warmup_steps`` below 1 in 5.x) are translated to what the installed version knows; ``report_to`` must be given.
+    ``group_by_length`` (``train_sampling_strategy="group_by_length"`` in 5.x) and ``warmup_ratio`` (a
+    ``warmup_steps`` below 1 in 5.x) are translated to what the installed version knows; ``report_to`` must be given.
 
     >>> training_arguments(output_dir="out", report_to="none", eval_strategy="no").report_to
     []
@@ -72,8 +75,6 @@ def training_arguments(**kwargs: Any) -> TrainingArguments:
     if "report_to" not in kwargs:
         raise ValueError("give report_to explicitly (e.g. 'none'), or an installed tracker may prompt for a login")
     known = inspect.signature(TrainingArguments).parameters
-    if "eval_strategy" in kwargs and "eval_strategy" not in known:
-        kwargs["evaluation_strategy"] = kwargs.pop("eval_strategy")
     if "warmup_ratio" in kwargs and "warmup_ratio" not in known:  # 5.x: a warmup_steps below 1 is the ratio
         ratio = kwargs.pop("warmup_ratio")
         if ratio:
@@ -109,10 +110,8 @@ def qa_scores(examples: Any, features: Any, start_logits: np.ndarray, end_logits
     Padding positions in the logits (beyond a window's offsets) are never chosen: decoding only looks inside
     each window's context.
     """
-    decoded = decode_predictions(examples, features, start_logits, end_logits,
+    scores, _ = decode_and_score(examples, features, start_logits, end_logits,
                                  version_2_with_negative=version_2_with_negative, with_nbest=False)
-    scores = score_answers(decoded.predictions, examples, version_2_with_negative=version_2_with_negative,
-                           null_odds=decoded.null_odds)
     prefix = f"{prefix}_" if prefix else ""
     return {f"{prefix}{key}": float(value) for key, value in scores.items()}
 
@@ -132,13 +131,23 @@ def history_frame(log_history: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 class QATrainer(Trainer):
-    """A `Trainer` whose `evaluate` predicts answers and reports SQuAD EM/F1 (plus the usual speed figures)."""
+    """A `Trainer` whose `evaluate` predicts answers and reports SQuAD EM/F1 (plus the usual speed figures).
+
+    Args:
+        eval_examples: the examples scored by default (SQuAD layout).
+        eval_windows: their evaluation windows (`eval_features`: with "example_id" and "offset_mapping").
+        version_2_with_negative: score with SQuAD v2.0 (null answers) instead of v1.1.
+        max_length, doc_stride: the windows `evaluate` builds for other examples passed to it.
+    """
 
     def __init__(self, *args: Any, eval_examples: datasets.Dataset, eval_windows: datasets.Dataset,
-                 version_2_with_negative: bool = False, **kwargs: Any) -> None:
+                 version_2_with_negative: bool = False, max_length: int = 384, doc_stride: int = 128,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.eval_examples, self.eval_windows = eval_examples, eval_windows
         self.version_2_with_negative = version_2_with_negative
+        self.max_length, self.doc_stride = max_length, doc_stride
+        self.last_evaluation: tuple[int, dict[str, float]] | None = None  # (step, metrics) of the "eval" prefix
 
     def _get_eval_sampler(self, eval_dataset: Any) -> torch.utils.data.Sampler | None:
         """The evaluation windows in their own order, always.
@@ -152,26 +161,55 @@ class QATrainer(Trainer):
             return None
         return torch.utils.data.SequentialSampler(eval_dataset) if self.args.world_size <= 1 else None
 
+    def _examples_and_windows(self, eval_dataset: Any) -> tuple[datasets.Dataset, datasets.Dataset]:
+        """What to score: the trainer's own examples, or ``eval_dataset``'s (examples, or windows of them)."""
+        if eval_dataset is None:
+            return self.eval_examples, self.eval_windows
+        if isinstance(eval_dataset, tuple) and len(eval_dataset) == 2:
+            examples, windows = eval_dataset
+            missing = {"example_id", "offset_mapping"} - set(windows.column_names)
+            if missing:
+                raise ValueError(f"the windows lack {sorted(missing)}: build them with eval_features(examples, ...)")
+            return examples, windows
+        if not isinstance(eval_dataset, datasets.Dataset) or not {"id", "context", "question", "answers"} <= set(
+                eval_dataset.column_names):
+            raise ValueError("eval_dataset must be SQuAD-layout examples (id, context, question, answers), or a "
+                             "pair (examples, eval_features(examples, ...)): windows alone cannot be scored, since "
+                             "decoding needs the examples' contexts")
+        return eval_dataset, eval_features(eval_dataset, self.processing_class, max_length=self.max_length,
+                                           doc_stride=self.doc_stride)
+
     def evaluate(self, eval_dataset: Any = None, ignore_keys: list[str] | None = None,
                  metric_key_prefix: str = "eval", **kwargs: Any) -> dict[str, float]:
-        """Predict on the evaluation windows, decode and score; log and return ``{prefix}_exact_match``/``_f1``."""
-        windows = self.eval_windows.remove_columns(list(EVAL_ONLY_COLUMNS))
-        output = self.predict(windows, ignore_keys=ignore_keys, metric_key_prefix=metric_key_prefix)
+        """Predict, decode and score; log and return ``{metric_key_prefix}_exact_match``, ``_f1``, ...
+
+        Args:
+            eval_dataset: None for the examples given at construction; else SQuAD-layout examples (their windows
+                are built here with the trainer's ``max_length``/``doc_stride``) or a pair ``(examples, windows)``.
+            ignore_keys, metric_key_prefix: as in `Trainer.evaluate`.
+        """
+        examples, windows = self._examples_and_windows(eval_dataset)
+        inputs = windows.remove_columns([c for c in EVAL_ONLY_COLUMNS if c in windows.column_names])
+        output = self.predict(inputs, ignore_keys=ignore_keys, metric_key_prefix=metric_key_prefix)
         start_logits, end_logits = output.predictions[:2]  # (n_features, longest window), padded with -100
-        metrics = qa_scores(self.eval_examples, self.eval_windows, start_logits, end_logits,
+        metrics = qa_scores(examples, windows, start_logits, end_logits,
                             version_2_with_negative=self.version_2_with_negative, prefix=metric_key_prefix)
         metrics.update({k: v for k, v in output.metrics.items() if k.endswith(("_runtime", "_samples_per_second"))})
         self.log(metrics)
         self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+        if eval_dataset is None and metric_key_prefix == "eval":
+            self.last_evaluation = (self.state.global_step, metrics)
         return metrics
 
 
-def _processes() -> dict[str, Any]:
-    """Device settings for one or several processes: under ``torchrun`` on a machine without a GPU, the CPU
-    processes train together with DDP over gloo (the Trainer would otherwise train each alone)."""
-    if torch.cuda.is_available() or int(os.environ.get("WORLD_SIZE", "1")) < 2:
+def _device_arguments(device: torch.device) -> dict[str, Any]:
+    """`TrainingArguments` for ``device``. On the CPU: ``use_cpu``, and under ``torchrun`` the processes train
+    together with DDP over gloo (NCCL needs GPUs); on a GPU the `Trainer`'s defaults."""
+    if device.type != "cpu":
         return {}
-    return {"use_cpu": True, "ddp_backend": "gloo"}
+    if torch.distributed.is_torchelastic_launched():  # started by torchrun
+        return {"use_cpu": True, "ddp_backend": "gloo"}
+    return {"use_cpu": True}
 
 
 def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_examples: datasets.Dataset, *,
@@ -182,8 +220,8 @@ def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_
              resume_from_checkpoint: str | bool | None = None, max_steps: int = -1, eval_steps: int | None = None,
              logging_steps: int = 50, mixed_precision: bool = True, save_total_limit: int | None = 2,
              weight_decay: float = 0.01, warmup_steps: int = 0, warmup_ratio: float = 0.0,
-             disable_tqdm: bool | None = None,
-             gradient_accumulation_steps: int = 1) -> TrainingResult:
+             disable_tqdm: bool | None = None, gradient_accumulation_steps: int = 1,
+             device: str | torch.device | None = "auto") -> TrainingResult:
     """Fine-tune ``model`` for extractive QA with `Trainer`, evaluating EM/F1 every epoch (or ``eval_steps``).
 
     Args:
@@ -204,11 +242,13 @@ def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_
         save_total_limit: checkpoints kept; disable_tqdm: hide progress bars (None: the Trainer's default).
         gradient_accumulation_steps: add up the gradients of this many batches before each optimisation step
             (one step then sees ``per_device_train_batch_size * gradient_accumulation_steps * processes`` windows).
+        device: "auto" (a GPU when there is one), "cpu", "cuda", ... (`qa_tutorial.devices.resolve_device`).
 
     Returns:
         `TrainingResult` with the final ``eval_exact_match``/``eval_f1`` and the history DataFrame.
     """
     transformers.set_seed(seed)
+    chosen = resolve_device(device)
     train_windows = train_features(train_examples, tokenizer, max_length=max_length, doc_stride=doc_stride)
     eval_windows = eval_features(eval_examples, tokenizer, max_length=max_length, doc_stride=doc_stride)
     strategy = "epoch" if eval_steps is None else "steps"
@@ -221,19 +261,16 @@ def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_
         per_device_train_batch_size=per_device_train_batch_size, per_device_eval_batch_size=per_device_eval_batch_size,
         gradient_accumulation_steps=gradient_accumulation_steps, seed=seed, data_seed=seed,
         group_by_length=group_by_length, report_to=report_to,
-        save_total_limit=save_total_limit, disable_tqdm=disable_tqdm, dataloader_pin_memory=torch.cuda.is_available(),
-        **mixed_precision_flags(wanted=mixed_precision), **_processes(), **steps,
+        save_total_limit=save_total_limit, disable_tqdm=disable_tqdm, dataloader_pin_memory=chosen.type == "cuda",
+        **mixed_precision_flags(chosen, wanted=mixed_precision), **_device_arguments(chosen), **steps,
     )
     trainer = QATrainer(model=model, args=args, train_dataset=train_windows, eval_dataset=eval_windows,
                         data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
                         eval_examples=eval_examples, eval_windows=eval_windows,
-                        version_2_with_negative=version_2_with_negative)
+                        version_2_with_negative=version_2_with_negative, max_length=max_length, doc_stride=doc_stride)
     trainer.train(resume_from_checkpoint=resume_from_checkpoint)
-    evaluated = [e for e in trainer.state.log_history if "eval_f1" in e]
-    if evaluated and evaluated[-1].get("step") == trainer.state.global_step:
-        metrics = {k: v for k, v in evaluated[-1].items() if k.startswith("eval_")}
-    else:
-        metrics = trainer.evaluate()
+    last = trainer.last_evaluation
+    metrics = last[1] if last is not None and last[0] == trainer.state.global_step else trainer.evaluate()
+    metrics = {k: v for k, v in metrics.items() if k.startswith("eval_")}
     return TrainingResult(model=trainer.model, metrics=metrics, history=history_frame(trainer.state.log_history),
                           global_step=trainer.state.global_step, output_dir=Path(output_dir))
-

@@ -51,7 +51,7 @@ CORPUS = [
 @pytest.fixture(scope="session")
 def wordpiece_tokenizer():
     """A cased WordPiece tokenizer (BERT-like, right padding) trained on CORPUS."""
-    from qa_tutorial.models import train_wordpiece_tokenizer
+    from qa_tutorial.tokenizers_offline import train_wordpiece_tokenizer
 
     return train_wordpiece_tokenizer(CORPUS * 3, vocab_size=400)
 
@@ -59,7 +59,7 @@ def wordpiece_tokenizer():
 @pytest.fixture(scope="session")
 def bpe_tokenizer():
     """A byte-level BPE tokenizer (RoBERTa/Longformer-like) trained on CORPUS."""
-    from qa_tutorial.models import train_byte_level_bpe_tokenizer
+    from qa_tutorial.tokenizers_offline import train_byte_level_bpe_tokenizer
 
     return train_byte_level_bpe_tokenizer(CORPUS * 3, vocab_size=400)
 
@@ -70,7 +70,7 @@ def squad_tokenizer(data_dir):
     import gzip
     import json
 
-    from qa_tutorial.models import train_wordpiece_tokenizer
+    from qa_tutorial.tokenizers_offline import train_wordpiece_tokenizer
 
     document = json.load(gzip.open(data_dir / "squad-v1.1" / "dev.json.gz", "rt", encoding="utf-8"))
     contexts = [p["context"] for article in document["data"] for p in article["paragraphs"]]

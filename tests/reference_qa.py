@@ -53,9 +53,7 @@ def reference_postprocess(examples: Any, features: Any, start_logits: np.ndarray
                         continue
                     candidates.append({"text": context[offsets[s][0]:offsets[t][1]], "score": starts[s] + ends[t]})
         candidates = sorted(candidates, key=lambda x: x["score"], reverse=True)[:n_best_size]
-        if not candidates:
-            answers[example_id] = ""
-        elif version_2_with_negative and min_null > candidates[0]["score"] + null_score_diff_threshold:
+        if not candidates or version_2_with_negative and min_null > candidates[0]["score"] + null_score_diff_threshold:
             answers[example_id] = ""
         else:
             answers[example_id] = candidates[0]["text"]

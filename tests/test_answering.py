@@ -40,12 +40,12 @@ def test_window_span_candidates_by_hand():
     # CLS, two question tokens, then context tokens of probabilities 1/8, 1/8, 2/8, 4/8 (CLS takes no share here)
     logits = np.log(np.array([[1e-30, 1.0, 1.0, 1.0, 1.0, 2.0, 4.0]], dtype=np.float32))
     allowed = np.array([[True, False, False, True, True, True, True]])
-    s, e, p, null = window_span_candidates(logits, logits, allowed, np.array([0]), n_candidates=3, max_answer_len=2)
+    s, e, p, null = window_span_candidates(logits, logits, allowed, np.array([0]), n_candidates=3, max_answer_length=2)
     assert s.tolist() == [[6, 5, 5]] and e.tolist() == [[6, 6, 5]]  # 1/4, 1/8, 1/16
     np.testing.assert_allclose(p, [[0.25, 0.125, 0.0625]], rtol=1e-6)
     assert null[0] < 1e-20
-    # max_answer_len=1: only single tokens; a span 5..6 is no longer a candidate
-    s, e, _, _ = window_span_candidates(logits, logits, allowed, np.array([0]), n_candidates=3, max_answer_len=1)
+    # max_answer_length=1: only single tokens; a span 5..6 is no longer a candidate
+    s, e, _, _ = window_span_candidates(logits, logits, allowed, np.array([0]), n_candidates=3, max_answer_length=1)
     assert s.tolist() == e.tolist()
 
 

@@ -13,21 +13,23 @@ from hypothesis import strategies as st
 from transformers import LongformerConfig
 from transformers.models.longformer.modeling_longformer import _compute_global_attention_mask
 
+from qa_tutorial.book.long_documents import (
+    PassMeasurement,
+    compare_long_and_windows,
+    count_windows,
+    locate_answers,
+    measure_passes,
+    peak_memory,
+    question_reach,
+)
 from qa_tutorial.data import first_n, load_squad
 from qa_tutorial.features import tokenize_windows
 from qa_tutorial.longformer import (
-    PassMeasurement,
     attention_window,
-    compare_long_and_windows,
-    count_windows,
     local_reach,
-    locate_answers,
-    measure_passes,
     pad_to_attention_window,
     padded_length,
-    peak_memory,
     question_global_attention,
-    question_reach,
     window_batches,
 )
 from qa_tutorial.models import build_tiny_longformer_qa

@@ -21,17 +21,15 @@ from transformers import (
 )
 
 from qa_tutorial import checkpoints
+from qa_tutorial.checkpoints import CheckpointMismatchError, load_qa_model
 from qa_tutorial.models import (
-    CheckpointMismatchError,
     build_tiny_bert_qa,
     build_tiny_longformer_qa,
     build_tiny_qa_model,
-    load_qa_model,
     longformer_from_bert,
     save_qa_folder,
-    train_byte_level_bpe_tokenizer,
-    train_wordpiece_tokenizer,
 )
+from qa_tutorial.tokenizers_offline import train_byte_level_bpe_tokenizer, train_wordpiece_tokenizer
 
 TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
 QUESTION = "Which team won Super Bowl 50?"

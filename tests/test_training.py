@@ -1,4 +1,4 @@
-"""Tests for qa_tutorial.training (Trainer) and qa_tutorial.loop (plain PyTorch): a tiny BERT learns a real slice.
+"""Tests for qa_tutorial.training (Trainer) and qa_tutorial.pytorch_loop (plain PyTorch): a tiny BERT learns a real slice.
 
 The slice is the first 160 questions of SQuAD v1.1 dev (the article "Super_Bowl_50"); the tiny BERT (hidden 128,
 2 layers) is built offline from those contexts. Learning is measured as F1 on the training slice itself, before
@@ -14,8 +14,8 @@ import transformers
 
 from qa_tutorial.data import load_squad
 from qa_tutorial.inference import evaluate_qa
-from qa_tutorial.loop import fit
 from qa_tutorial.models import build_tiny_qa_model
+from qa_tutorial.pytorch_loop import fit
 from qa_tutorial.training import history_frame, mixed_precision_flags, train_qa, training_arguments
 
 WINDOWS = {"max_length": 128, "doc_stride": 48}
@@ -107,7 +107,7 @@ def test_trainer_resumes_from_a_checkpoint(squad_slice, tiny_folder, tmp_path):
 def test_plain_loop_learns_the_training_slice(squad_slice, tiny_folder):
     model, tokenizer = _load(tiny_folder)
     before = evaluate_qa(model, tokenizer, squad_slice, progress=False, **WINDOWS)[0]["f1"]
-    result = fit(model, tokenizer, squad_slice, squad_slice, epochs=20, lr=2e-3, batch_size=16, seed=0,
+    result = fit(model, tokenizer, squad_slice, squad_slice, num_train_epochs=20, learning_rate=2e-3, per_device_train_batch_size=16, seed=0,
                  logging_steps=10, progress=False, **WINDOWS)
     print(f"loop: F1 {before:.1f} -> {result.metrics['eval_f1']:.1f} in {result.global_step} steps")
     # measured on CPU (3 runs): F1 4.0-5.2 before; after 300 steps 79.3 (transformers 5.23), 85.1-87.4 (4.57)
@@ -119,7 +119,7 @@ def test_plain_loop_learns_the_training_slice(squad_slice, tiny_folder):
 def test_fit_rejects_bad_settings(squad_slice, tiny_folder):
     model, tokenizer = _load(tiny_folder)
     with pytest.raises(ValueError, match="epochs"):
-        fit(model, tokenizer, squad_slice, squad_slice, epochs=0)
+        fit(model, tokenizer, squad_slice, squad_slice, num_train_epochs=0)
 
 
 def test_squad_v2_evaluation_and_length_grouping(data_dir, tiny_folder, tmp_path):

@@ -1,4 +1,4 @@
-"""Tests for qa_tutorial.finetuned: the cached quick-profile model and the full-profile checkpoints."""
+"""Tests for qa_tutorial.book.finetuned: the cached quick-profile model and the full-profile checkpoints."""
 
 import dataclasses
 import json
@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from qa_tutorial.finetuned import CACHE_ENV, FINETUNED, finetuned_model
-from qa_tutorial.models import load_qa_model
-from qa_tutorial.profiles import FULL, QUICK, TINY
+from qa_tutorial.book.finetuned import CACHE_ENV, FINETUNED, finetuned_model
+from qa_tutorial.book.profiles import FULL, QUICK, TINY
+from qa_tutorial.checkpoints import load_qa_model
 
 pytestmark = pytest.mark.realdata
 
@@ -57,8 +57,8 @@ def test_quick_model_is_trained_once_and_reused(tmp_path, monkeypatch, data_dir)
 _KILLED_AFTER_FIRST_CHECKPOINT = """
 import dataclasses, json, os, sys
 import transformers
-from qa_tutorial.finetuned import finetuned_model
-from qa_tutorial.profiles import QUICK
+from qa_tutorial.book.finetuned import finetuned_model
+from qa_tutorial.book.profiles import QUICK
 
 save = transformers.Trainer._save_checkpoint
 def save_then_die(self, *args, **kwargs):  # as if the machine went down right after the first checkpoint
@@ -130,8 +130,8 @@ def quick_v1(data_dir):
 
 def _held_out_scores(folder, dataset, data_dir, version_2=False):
     """EM/F1 recomputed from the saved model on its held-out split, independently of the Trainer's evaluation."""
+    from qa_tutorial.book.profiles import load_profile_splits
     from qa_tutorial.inference import evaluate_qa
-    from qa_tutorial.profiles import load_profile_splits
 
     model, tokenizer, _ = load_qa_model(str(folder), allow_new_head=False)
     held_out = load_profile_splits(QUICK, dataset, data_dir=data_dir)["validation"]
@@ -156,7 +156,7 @@ def test_the_quick_squad_model_answers_held_out_questions(quick_v1, data_dir):
 
 @pytest.mark.slow
 def test_pretraining_is_what_makes_it_answer(quick_v1, data_dir):
-    from qa_tutorial.finetuned import from_scratch
+    from qa_tutorial.book.finetuned import from_scratch
 
     scratch = Path(finetuned_model(from_scratch(QUICK), "squad", data_dir=data_dir))
     same = ("train_examples", "eval_examples", "data", "max_steps", "epochs", "batch_size", "max_length")
@@ -191,7 +191,7 @@ def test_the_quick_squad_v2_model_continues_from_v1_and_is_scored_alike(quick_v1
                                        "collapsed to abstaining always (finetuned.FOLLOW_UPS); strict, so meeting it "
                                        "fails this marker")
 def test_the_quick_squad_v2_model_both_answers_and_abstains(quick_v2):
-    from qa_tutorial.analysis import best_span_texts, best_threshold, threshold_curve
+    from qa_tutorial.book.analysis import best_span_texts, best_threshold, threshold_curve
 
     _, held_out, scores, decoded = quick_v2
     unanswerable = sum(not a["text"] for a in held_out["answers"])
@@ -221,7 +221,7 @@ def _faquad_f1(folder, data_dir, n=300):
 
 @pytest.mark.slow
 def test_the_portuguese_quick_model_continues_from_english_on_answerable_questions(quick_v1, data_dir):
-    from qa_tutorial.finetuned import from_scratch, training_profile, training_splits
+    from qa_tutorial.book.finetuned import from_scratch, training_profile, training_splits
 
     portuguese = Path(finetuned_model(QUICK, "squad_pt", data_dir=data_dir))
     settings = json.loads((portuguese / "settings.json").read_text())
@@ -250,11 +250,11 @@ def test_the_quick_profile_trains_no_long_document_model():
 def test_the_english_model_made_into_a_longformer_reads_held_out_articles_better_than_its_windows(quick_v1, data_dir):
     """Chapter 9's quick long reader: the SQuAD model as a Longformer, one 1,024-token window where the BERT needs
     several 384-token ones (positions past 512 copied, global attention on the question)."""
+    from qa_tutorial.book.finetuned import LONGFORMER_SETTINGS
+    from qa_tutorial.book.profiles import load_profile_splits
     from qa_tutorial.data import first_n
-    from qa_tutorial.finetuned import LONGFORMER_SETTINGS
     from qa_tutorial.inference import evaluate_qa
     from qa_tutorial.models import longformer_from_bert
-    from qa_tutorial.profiles import load_profile_splits
 
     small = dataclasses.replace(QUICK, train_examples=64, eval_examples=24)  # chapter 9's slice
     held_out = first_n(load_profile_splits(small, "covid_qa", data_dir=data_dir)["validation"], 8)

@@ -13,7 +13,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from qa_tutorial.spans import top_k_indices
+from qa_tutorial.decoding import top_k_indices
 
 __all__ = ["allowed_spans", "decoding_times_figure", "null_decision_figure", "span_scores_figure"]
 

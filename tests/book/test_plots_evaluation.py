@@ -1,4 +1,4 @@
-"""Tests for qa_tutorial.plots.evaluation: the plotted lines, markers and bars are the data given."""
+"""Tests for qa_tutorial.book.plots.evaluation: the plotted lines, markers and bars are the data given."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from qa_tutorial.analysis import question_scores, scores_by_group, threshold_curve
-from qa_tutorial.plots.evaluation import scores_by_group_figure, threshold_figure
+from qa_tutorial.book.analysis import question_scores, scores_by_group, threshold_curve
+from qa_tutorial.book.plots.evaluation import scores_by_group_figure, threshold_figure
 
 
 @pytest.fixture()

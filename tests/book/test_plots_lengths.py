@@ -1,4 +1,4 @@
-"""Tests for qa_tutorial.plots.lengths: what the histograms count and show."""
+"""Tests for qa_tutorial.book.plots.lengths: what the histograms count and show."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 
 import pytest
 
-from qa_tutorial.plots.lengths import length_histograms, lengths
+from qa_tutorial.book.plots.lengths import length_histograms, lengths
 
 
 def _heights(ax) -> list[float]:

@@ -1,10 +1,10 @@
-"""Tests for qa_tutorial.environment: the first cell of every chapter."""
+"""Tests for qa_tutorial.book.environment: the first cell of every chapter."""
 
 import datasets
 import pytest
 
-from qa_tutorial.environment import BOOK_BUILD_ENV, library_versions, show_environment
-from qa_tutorial.profiles import FULL, QUICK
+from qa_tutorial.book.environment import BOOK_BUILD_ENV, library_versions, show_environment
+from qa_tutorial.book.profiles import FULL, QUICK
 
 
 def test_versions_are_the_installed_ones():

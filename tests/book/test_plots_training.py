@@ -1,4 +1,4 @@
-"""Tests for qa_tutorial.plots.training: the plotted data are the history's and the padding shares given."""
+"""Tests for qa_tutorial.book.plots.training: the plotted data are the history's and the padding shares given."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from qa_tutorial.plots.training import learning_curves, padding_shares_figure
+from qa_tutorial.book.plots.training import learning_curves, padding_shares_figure
 from qa_tutorial.training import history_frame
 
 LOG = [{"step": 10, "epoch": 0.5, "loss": 5.0}, {"step": 20, "epoch": 1.0, "loss": 4.0},

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qa_tutorial.metrics import compute_exact, compute_f1, normalize_answer
+from qa_tutorial.metrics import compute_exact, compute_f1, gold_answers_v2
 
 __all__ = ["LENGTH_GROUPS", "QUESTION_WORDS", "answer_length_group", "best_span_texts", "best_threshold",
            "question_scores", "question_word", "scores_by_group", "threshold_curve"]
@@ -79,7 +79,7 @@ def _gold(references: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
     gold = {}
     for ref in references:
         texts = ref["answers"]["text"]
-        gold[str(ref["id"])] = [t for t in texts if normalize_answer(t)] or [""]
+        gold[str(ref["id"])] = gold_answers_v2(texts)
     return gold
 
 

@@ -6,17 +6,15 @@ where they would print as pages of carriage returns; in a live notebook or a ter
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import sys
 import warnings
 from importlib import metadata
 
-# Without ipywidgets, tqdm.auto warns in every notebook that it falls back to text bars; text bars are what
-# a rendered book wants, so the warning is noise. Filtered before `datasets` (imported below) loads tqdm.auto.
-warnings.filterwarnings("ignore", message="IProgress not found", category=Warning)
-
-from qa_tutorial.profiles import Profile, get_profile
+from qa_tutorial.book.profiles import Profile, get_profile
+from qa_tutorial.devices import resolve_device
 
 __all__ = ["LIBRARIES", "device_name", "library_versions", "show_environment"]
 
@@ -40,21 +38,13 @@ def library_versions(names: tuple[str, ...] = LIBRARIES) -> dict[str, str]:
 
 
 def device_name(profile: Profile) -> str:
-    """The device a profile runs on: "cuda" when it asks for one (or "auto") and one exists, else "cpu".
+    """The device a profile runs on (`qa_tutorial.devices.resolve_device` of ``profile.device``): "cuda" or "cpu".
 
-    >>> from qa_tutorial.profiles import QUICK
+    >>> from qa_tutorial.book.profiles import QUICK
     >>> device_name(QUICK)
     'cpu'
     """
-    import torch
-
-    if profile.device == "cpu":
-        return "cpu"
-    if torch.cuda.is_available():
-        return "cuda"
-    if profile.device == "cuda":
-        raise RuntimeError(f"profile {profile.name!r} asks for a CUDA device and none is available")
-    return "cpu"
+    return resolve_device(profile.device).type
 
 
 def _inline_figures() -> None:
@@ -68,11 +58,33 @@ def _inline_figures() -> None:
         shell.run_line_magic("matplotlib", "inline")
 
 
+class _CurrentStdout(logging.StreamHandler):
+    """A handler that writes to whatever ``sys.stdout`` is at the time (Jupyter swaps it per cell)."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def _book_messages() -> None:
+    """Show the book scaffolding's INFO messages (e.g. that a split was carved by article) in the cell output."""
+    book = logging.getLogger("qa_tutorial.book")
+    if not any(isinstance(handler, _CurrentStdout) for handler in book.handlers):
+        handler = _CurrentStdout()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        book.addHandler(handler)
+    book.setLevel(logging.INFO)
+
+
 def show_environment(profile: str | Profile | None = None) -> Profile:
-    """Print versions, the profile and the device; set up figures and quiet progress bars; return the profile.
+    """Print versions, the profile and the device; set up figures, book messages and progress bars; return the profile.
 
     In a Jupyter kernel it also turns on matplotlib's inline backend, so that a cell ending in a `Figure`
-    (what the `qa_tutorial.plots` functions return) shows the figure.
+    (what the `qa_tutorial.book.plots` functions return) shows the figure.
 
     Args:
         profile: a `Profile`, a profile name, or None for ``$QA_TUTORIAL_PROFILE`` (default "quick").
@@ -80,6 +92,10 @@ def show_environment(profile: str | Profile | None = None) -> Profile:
     Returns:
         The profile, for the chapter to use.
     """
+    # Without ipywidgets, tqdm.auto warns in every notebook that it falls back to text bars; text bars are what a
+    # rendered book wants, so the warning is noise.
+    warnings.filterwarnings("ignore", message="IProgress not found", category=Warning)
+    _book_messages()
     chosen = profile if isinstance(profile, Profile) else get_profile(profile)
     print(f"python {platform.python_version()} on {sys.platform}")
     for name, version in library_versions().items():

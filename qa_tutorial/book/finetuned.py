@@ -20,7 +20,8 @@ import os
 import shutil
 from pathlib import Path
 
-from qa_tutorial.profiles import TINY, Profile, get_profile, load_profile_splits
+from qa_tutorial.book.profiles import TINY, Profile, check_trainable, get_profile, load_profile_splits, model_language
+from qa_tutorial.data import DATASETS
 
 __all__ = ["BOOK_MODELS", "CACHE_ENV", "FINETUNED", "FINETUNED_V2", "FOLLOW_UPS", "LONGFORMER_SETTINGS", "FollowUp",
            "cache_dir", "finetuned_model", "from_scratch", "training_profile", "training_splits"]
@@ -34,9 +35,6 @@ FINETUNED = {
 }
 # SQuAD v2.0 needs a model that learnt to abstain; a v1.1 model never saw an unanswerable question.
 FINETUNED_V2 = {"english": "deepset/roberta-base-squad2"}
-DATASET_LANGUAGE = {"squad": "english", "squad_v2": "english", "squad_pt": "portuguese",
-                    "squad_v2_pt": "portuguese", "faquad": "portuguese", "covid_qa": "long"}
-VERSION_2 = {"squad_v2", "squad_v2_pt"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +71,7 @@ def from_scratch(profile: Profile) -> Profile:
     weights), trained on the same data, steps and schedule at the higher learning rate a small random network
     needs: what pretraining buys, measured side by side (chapters 4 and 8).
 
-    >>> from qa_tutorial.profiles import QUICK
+    >>> from qa_tutorial.book.profiles import QUICK
     >>> scratch = from_scratch(QUICK)
     >>> scratch.checkpoint(), scratch.checkpoint("portuguese"), scratch.learning_rate
     ('tiny', 'tiny', 0.001)
@@ -115,12 +113,11 @@ def _settings(profile: Profile, dataset: str, seed: int, splits) -> dict:
 
     import qa_tutorial
 
-    long = DATASET_LANGUAGE[dataset] == "long"  # Longformer reads long windows: that is its point
-    base = profile.checkpoint(DATASET_LANGUAGE[dataset])
+    base = profile.checkpoint_for(dataset)
     settings = {"profile": profile.name, "dataset": dataset, "base": _base_identity(base),
                 "train_examples": len(splits["train"]), "eval_examples": len(splits["validation"]),
                 "sample_seed": profile.sample_seed, "data": _data_fingerprint(splits),
-                "max_length": profile.long_max_length if long else profile.max_length,
+                "max_length": profile.max_length_for(dataset),  # Longformer reads long windows: its point
                 "doc_stride": profile.doc_stride, "epochs": profile.num_train_epochs,
                 "max_steps": profile.max_steps, "batch_size": profile.per_device_train_batch_size,
                 "learning_rate": profile.learning_rate, "warmup_ratio": profile.warmup_ratio,
@@ -135,7 +132,7 @@ def training_profile(profile: Profile, dataset: str) -> Profile:
     """The profile that `finetuned_model` trains ``dataset``'s quick model with: ``profile`` with the budget and
     learning rate of its `FollowUp`, if it has one (the same data whether it continues or starts from scratch).
 
-    >>> from qa_tutorial.profiles import QUICK
+    >>> from qa_tutorial.book.profiles import QUICK
     >>> v2 = training_profile(QUICK, "squad_v2")
     >>> v2.train_examples == QUICK.train_examples * FOLLOW_UPS["squad_v2"].share, training_profile(QUICK, "squad") == QUICK
     (True, True)
@@ -149,7 +146,7 @@ def training_profile(profile: Profile, dataset: str) -> Profile:
     share = None if follow_up.share is None or profile.train_examples is None else round(
         profile.train_examples * follow_up.share)
     changed = dataclasses.replace(profile, train_examples=share)
-    if profile.checkpoint(DATASET_LANGUAGE[dataset]) != TINY:  # it continues from the earlier model
+    if profile.checkpoint_for(dataset) != TINY:  # it continues from the earlier model
         changed = dataclasses.replace(changed, learning_rate=profile.learning_rate * follow_up.lr_scale)
     return changed
 
@@ -160,9 +157,9 @@ def training_splits(profile: Profile, dataset: str, *, data_dir: str | os.PathLi
     empties some answers, and a v1.1 model must not learn to point at ``[CLS]``).
 
     Returns:
-        A `datasets.DatasetDict` with "train" and "validation" (`qa_tutorial.profiles.load_profile_splits`).
+        A `datasets.DatasetDict` with "train" and "validation" (`qa_tutorial.book.profiles.load_profile_splits`).
     """
-    return load_profile_splits(profile, dataset, data_dir=data_dir, answerable_only=dataset not in VERSION_2)
+    return load_profile_splits(profile, dataset, data_dir=data_dir, answerable_only=not DATASETS[dataset].version_2)
 
 
 def finetuned_model(profile: Profile | str | None = None, dataset: str = "squad", *,
@@ -181,20 +178,15 @@ def finetuned_model(profile: Profile | str | None = None, dataset: str = "squad"
         progress: show the training progress bar (None: the `Trainer`'s default).
 
     Returns:
-        A path or Hub id that `qa_tutorial.models.load_qa_model` loads.
+        A path or Hub id that `qa_tutorial.checkpoints.load_qa_model` loads.
     """
     chosen = profile if isinstance(profile, Profile) else get_profile(profile)
-    if dataset not in DATASET_LANGUAGE:
-        raise ValueError(f"unknown dataset {dataset!r}; choose one of {sorted(DATASET_LANGUAGE)}")
-    language = DATASET_LANGUAGE[dataset]
+    language = model_language(dataset)
     if chosen.published_finetuned:
-        if dataset in VERSION_2 and language in FINETUNED_V2:
+        if DATASETS[dataset].version_2 and language in FINETUNED_V2:
             return FINETUNED_V2[language]
         return FINETUNED[language]
-    if language == "long" and chosen.checkpoint(language) != TINY:
-        raise ValueError(f"the {chosen.name} profile fine-tunes no long-document model from a pretrained encoder: "
-                         "make one from the English quick model with models.longformer_from_bert(..., "
-                         "**LONGFORMER_SETTINGS), as chapter 9 does")
+    check_trainable(chosen.checkpoint(language), dataset)
     start, follow_up = None, FOLLOW_UPS.get(dataset)
     if follow_up is not None and chosen.checkpoint(language) != TINY:  # the earlier model, on the profile as given
         start = finetuned_model(chosen, follow_up.start, data_dir=data_dir, seed=seed, progress=progress)
@@ -219,15 +211,15 @@ def finetuned_model(profile: Profile | str | None = None, dataset: str = "squad"
 def _fine_tune(profile: Profile, dataset: str, folder: Path, settings: dict, splits, *, seed: int,
                progress: bool | None, start: str | None = None) -> None:
     """Fine-tune into ``folder``: in a work folder beside it (kept if killed, to resume), then renamed."""
-    from qa_tutorial.files import write_json_atomic, write_text_atomic
-    from qa_tutorial.models import build_tiny_qa_model, load_qa_model
+    from qa_tutorial.atomic_files import write_json_atomic, write_text_atomic
+    from qa_tutorial.checkpoints import load_qa_model
+    from qa_tutorial.models import build_tiny_qa_model
     from qa_tutorial.sharing import save_for_sharing
     from qa_tutorial.training import train_qa
 
-    version_2 = dataset in VERSION_2
-    language = DATASET_LANGUAGE[dataset]
-    base = profile.checkpoint(language)
-    long = language == "long"
+    version_2 = DATASETS[dataset].version_2
+    base = profile.checkpoint_for(dataset)
+    long = model_language(dataset) == "long"
     work = folder.parent / f".training-{folder.name}"
     if base == TINY:
         architecture = "longformer" if long else "bert"
@@ -244,7 +236,7 @@ def _fine_tune(profile: Profile, dataset: str, folder: Path, settings: dict, spl
     resume = checkpoints.is_dir() and any(p.name.startswith("checkpoint-") for p in checkpoints.iterdir())
     result = train_qa(model, tokenizer, splits["train"], splits["validation"], output_dir=checkpoints,
                       version_2_with_negative=version_2,
-                      max_length=profile.long_max_length if long else profile.max_length,
+                      max_length=profile.max_length_for(dataset), device=profile.device,
                       doc_stride=profile.doc_stride, num_train_epochs=profile.num_train_epochs,
                       max_steps=profile.max_steps, learning_rate=profile.learning_rate,
                       warmup_ratio=profile.warmup_ratio, per_device_train_batch_size=profile.per_device_train_batch_size,
@@ -274,7 +266,7 @@ def _fine_tune(profile: Profile, dataset: str, folder: Path, settings: dict, spl
     shutil.rmtree(work, ignore_errors=True)
 
 
-# The quick models the chapters load: (profile transform, dataset). `python -m qa_tutorial.finetuned` trains the
+# The quick models the chapters load: (profile transform, dataset). `python -m qa_tutorial.book.finetuned` trains the
 # missing ones before a book build, with a progress bar, since a notebook cell would time out on them.
 BOOK_MODELS = ((lambda p: p, "squad"), (lambda p: p, "squad_v2"), (from_scratch, "squad"), (lambda p: p, "squad_pt"),
                (from_scratch, "squad_pt"))
@@ -285,7 +277,7 @@ def main() -> None:
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    log = logging.getLogger("qa_tutorial.finetuned")
+    log = logging.getLogger("qa_tutorial.book.finetuned")
     profile = get_profile()
     for transform, dataset in BOOK_MODELS:
         folder = finetuned_model(transform(profile), dataset, progress=True)

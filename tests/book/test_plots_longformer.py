@@ -1,4 +1,4 @@
-"""Tests for qa_tutorial.plots.longformer: what the long-document figures count and show."""
+"""Tests for qa_tutorial.book.plots.longformer: what the long-document figures count and show."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 
 import pytest
 
-from qa_tutorial.plots.longformer import long_vs_windows_figure, token_positions_figure
+from qa_tutorial.book.plots.longformer import long_vs_windows_figure, token_positions_figure
 
 
 def _heights(ax) -> list[float]:

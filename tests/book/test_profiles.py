@@ -1,4 +1,4 @@
-"""Tests for qa_tutorial.profiles: plain settings, the environment switch, and carving splits by article."""
+"""Tests for qa_tutorial.book.profiles: plain settings, the environment switch, and carving splits by article."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from qa_tutorial.profiles import FULL, PROFILE_ENV, QUICK, get_profile, load_profile_splits
+from qa_tutorial.book.profiles import FULL, PROFILE_ENV, QUICK, get_profile, load_profile_splits
 
 
 def test_full_profile_names_the_real_checkpoints():

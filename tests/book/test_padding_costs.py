@@ -1,4 +1,4 @@
-"""Tests for qa_tutorial.padding: exact pad-token counts per strategy, the Trainer's grouping rule, epoch timing."""
+"""Tests for qa_tutorial.book.padding_costs: exact pad-token counts per strategy, the Trainer's grouping rule, epoch timing."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import torch
 from conftest import CORPUS
 from transformers.trainer_pt_utils import get_length_grouped_indices
 
-from qa_tutorial.features import prepare_train_features
-from qa_tutorial.models import build_tiny_bert_qa
-from qa_tutorial.padding import (
+from qa_tutorial.book.padding_costs import (
     STRATEGIES,
     batch_indices,
     batch_widths,
@@ -20,6 +18,8 @@ from qa_tutorial.padding import (
     padding_summary,
     padding_timings,
 )
+from qa_tutorial.features import prepare_train_features
+from qa_tutorial.models import build_tiny_bert_qa
 
 LENGTHS = np.random.default_rng(0).integers(40, 193, size=500).tolist()  # window lengths up to max_length=192
 

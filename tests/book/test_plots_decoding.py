@@ -9,13 +9,13 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from qa_tutorial.decoding import decode_predictions
-from qa_tutorial.plots.decoding import (
+from qa_tutorial.book.plots.decoding import (
     allowed_spans,
     decoding_times_figure,
     null_decision_figure,
     span_scores_figure,
 )
+from qa_tutorial.decoding import decode_predictions
 
 
 def test_allowed_spans_band():

@@ -6,7 +6,7 @@ history DataFrame), so the two can be plotted side by side.
 
 from __future__ import annotations
 
-import inspect
+import warnings
 from typing import Any
 
 import datasets
@@ -17,54 +17,67 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import DataCollatorWithPadding, get_linear_schedule_with_warmup
 
-from qa_tutorial.inference import evaluate_qa
+from qa_tutorial.devices import resolve_device
+from qa_tutorial.inference import evaluate_qa, forward_columns
 from qa_tutorial.training import TrainingResult, history_frame, train_features
 
 __all__ = ["fit"]
 
-
-def _model_columns(model: Any, windows: datasets.Dataset) -> datasets.Dataset:
-    """Keep only the columns ``model.forward`` accepts (DistilBERT takes no ``token_type_ids``)."""
-    accepted = set(inspect.signature(model.forward).parameters)
-    return windows.select_columns([c for c in windows.column_names if c in accepted])
-
-
-def _device(device: str | torch.device | None) -> torch.device:
-    return torch.device(device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu"))
+# fit's argument names before they matched train_qa's (and TrainingArguments')
+_RENAMED = {"epochs": "num_train_epochs", "lr": "learning_rate", "batch_size": "per_device_train_batch_size"}
 
 
 def fit(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_examples: datasets.Dataset, *,
-        epochs: int = 2, lr: float = 3e-5, batch_size: int = 16, max_length: int = 384, doc_stride: int = 128,
-        weight_decay: float = 0.01, warmup_ratio: float = 0.0, seed: int = 42, logging_steps: int = 50,
-        version_2_with_negative: bool = False, device: str | torch.device | None = None,
-        progress: bool = True) -> TrainingResult:
+        num_train_epochs: int = 2, learning_rate: float = 3e-5, per_device_train_batch_size: int = 16,
+        max_length: int = 384, doc_stride: int = 128, weight_decay: float = 0.01, warmup_ratio: float = 0.0,
+        seed: int = 42, logging_steps: int = 50, version_2_with_negative: bool = False,
+        device: str | torch.device | None = "auto", progress: bool = True, **renamed: Any) -> TrainingResult:
     """Fine-tune ``model`` with a plain loop, scoring EM/F1 on ``eval_examples`` after every epoch.
+
+    The arguments have the names `qa_tutorial.training.train_qa` gives them.
 
     Args:
         model, tokenizer: a ``...ForQuestionAnswering`` model and its fast tokenizer.
         train_examples, eval_examples: SQuAD-layout datasets.
-        epochs, lr, batch_size, weight_decay, warmup_ratio: AdamW with a linear schedule.
+        num_train_epochs, learning_rate, per_device_train_batch_size, weight_decay, warmup_ratio: AdamW with a
+            linear schedule (whole epochs only).
         max_length, doc_stride: windows. seed: weights of new heads, dropout and shuffling.
         logging_steps: record the mean training loss every so many steps.
-        version_2_with_negative: SQuAD v2.0 scoring. device: None picks CUDA when available.
+        version_2_with_negative: SQuAD v2.0 scoring.
+        device: "auto" (a GPU when there is one), "cpu", "cuda", ... (`qa_tutorial.devices.resolve_device`).
         progress: show a tqdm bar.
+        renamed: the old names ``epochs``, ``lr`` and ``batch_size`` still work, with a `DeprecationWarning`.
 
     Returns:
         `TrainingResult`; ``history`` rows hold "step", "epoch", "loss", "learning_rate", "eval_exact_match", "eval_f1".
     """
-    if epochs < 1 or batch_size < 1 or lr <= 0:
-        raise ValueError(f"need epochs >= 1, batch_size >= 1 and lr > 0, got {epochs}, {batch_size}, {lr}")
+    for old, value in renamed.items():
+        if old not in _RENAMED:
+            raise TypeError(f"fit() got an unexpected keyword argument {old!r}")
+        warnings.warn(f"fit({old}=...) is now fit({_RENAMED[old]}=...), as in train_qa", DeprecationWarning,
+                      stacklevel=2)
+        if old == "epochs":
+            num_train_epochs = value
+        elif old == "lr":
+            learning_rate = value
+        else:
+            per_device_train_batch_size = value
+    epochs, batch_size = num_train_epochs, per_device_train_batch_size
+    if epochs < 1 or int(epochs) != epochs or batch_size < 1 or learning_rate <= 0:
+        raise ValueError("need a whole num_train_epochs >= 1, per_device_train_batch_size >= 1 and learning_rate "
+                         f"> 0, got {epochs}, {batch_size}, {learning_rate}")
+    epochs = int(epochs)
     transformers.set_seed(seed)
-    device = _device(device)
+    device = resolve_device(device)
     windows = train_features(train_examples, tokenizer, max_length=max_length, doc_stride=doc_stride)
-    loader = DataLoader(_model_columns(model, windows), batch_size=batch_size, shuffle=True,
-                        collate_fn=DataCollatorWithPadding(tokenizer),
+    loader = DataLoader(windows.select_columns(forward_columns(model, windows.column_names)), batch_size=batch_size,
+                        shuffle=True, collate_fn=DataCollatorWithPadding(tokenizer),
                         generator=torch.Generator().manual_seed(seed))
     model.to(device)
     no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or "LayerNorm" in n or "norm" in n]
     decay = [p for n, p in model.named_parameters() if all(p is not q for q in no_decay)]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
-                                   {"params": no_decay, "weight_decay": 0.0}], lr=lr)
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=learning_rate)
     total = epochs * len(loader)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup_ratio * total), total)
     log: list[dict[str, float]] = []

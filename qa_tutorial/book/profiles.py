@@ -26,7 +26,8 @@ from qa_tutorial.data import (
 )
 from qa_tutorial.pretrained import MINILM
 
-__all__ = ["FULL", "PROFILES", "PROFILE_ENV", "QUICK", "TINY", "Profile", "get_profile", "load_profile_splits"]
+__all__ = ["FULL", "PROFILES", "PROFILE_ENV", "QUICK", "TINY", "Profile", "check_trainable", "get_profile",
+           "load_profile_splits", "model_language"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class Profile:
         mixed_precision: whether to use bf16/fp16 where the device supports it.
         tiny_hidden_size, tiny_vocab_size: size of the offline tiny model (quick profile).
         published_finetuned: chapters use published fine-tuned checkpoints (full profile) instead of models
-            fine-tuned once and cached (`qa_tutorial.finetuned`).
+            fine-tuned once and cached (`qa_tutorial.book.finetuned`).
         sample_seed: keep ``train_examples`` / ``eval_examples`` drawn at random across all articles with this
             seed (`qa_tutorial.data.sample_examples`); None keeps the first ones.
         max_steps: stop after this many optimisation steps (-1: train ``num_train_epochs``).
@@ -95,10 +96,54 @@ class Profile:
             raise ValueError(f"unknown language {language!r}; choose one of {list(LANGUAGES)}")
         return getattr(self, f"{language}_checkpoint")
 
+    def checkpoint_for(self, dataset: str) -> str:
+        """The base checkpoint for ``dataset``: its language's, or the long-document one (`KnownDataset`).
+
+        >>> FULL.checkpoint_for("faquad"), FULL.checkpoint_for("covid_qa")
+        ('neuralmind/bert-base-portuguese-cased', 'allenai/longformer-base-4096')
+        """
+        return self.checkpoint(model_language(dataset))
+
+    def max_length_for(self, dataset: str) -> int:
+        """The window length for ``dataset``: ``long_max_length`` for long documents, else ``max_length``.
+
+        >>> QUICK.max_length_for("squad"), FULL.max_length_for("covid_qa")
+        (384, 4096)
+        """
+        return self.long_max_length if model_language(dataset) == "long" else self.max_length
+
+
+def model_language(dataset: str) -> str:
+    """Which of a profile's models reads ``dataset``: "long" for long documents, else the text's language.
+
+    >>> model_language("squad_v2_pt"), model_language("covid_qa")
+    ('portuguese', 'long')
+    """
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; known names: {sorted(DATASETS)}")
+    known = DATASETS[dataset]
+    return "long" if known.long_documents else known.language
+
+
+def check_trainable(checkpoint: str, dataset: str) -> None:
+    """Refuse to fine-tune a short packaged encoder (512 positions) on long documents: make it a Longformer first.
+
+    >>> check_trainable(MINILM.hub_id, "squad")
+    >>> check_trainable(MINILM.hub_id, "covid_qa")
+    Traceback (most recent call last):
+    ...
+    ValueError: sentence-transformers/all-MiniLM-L6-v2 reads at most 512 tokens, and covid_qa holds whole documents: ...
+    """
+    if model_language(dataset) == "long" and checkpoint == MINILM.hub_id:
+        raise ValueError(f"{checkpoint} reads at most 512 tokens, and {dataset} holds whole documents: fine-tune a "
+                         "long-input model (the full profile's allenai/longformer-base-4096), or make this one into a "
+                         "Longformer with qa_tutorial.models.longformer_from_bert(..., "
+                         "**qa_tutorial.book.finetuned.LONGFORMER_SETTINGS), as chapter 9 does")
+
 
 # Quick: the pretrained all-MiniLM-L6-v2 (22.7 M parameters, from a PyPI wheel) fine-tuned for one pass over 4,640
 # questions sampled across the training articles, scored on 300 from held-out articles; about 300 steps of 16
-# windows, 15 to 20 minutes on two CPU cores, once per machine (qa_tutorial.finetuned caches it). No Portuguese
+# windows, 15 to 20 minutes on two CPU cores, once per machine (qa_tutorial.book.finetuned caches it). No Portuguese
 # encoder qualifies on PyPI, so the Portuguese model is the English one fine-tuned further on Portuguese text; nor
 # does a long-context encoder, so the long-document model is the English one made into a Longformer.
 QUICK = Profile(
@@ -192,7 +237,6 @@ def load_profile_splits(profile: Profile, dataset: str = "squad", *, data_dir: s
         if held_out is not None:
             message += f", the same articles that are held out of {parent}"
         logger.info(message)
-        print(message)
         splits = split_by_article(load_squad(dataset, source, data_dir=data_dir), eval_fraction=eval_fraction,
                                   seed=seed, held_out_titles=held_out)
     else:

@@ -22,7 +22,7 @@ def threshold_figure(curve: pd.DataFrame, *, metric: str = "f1", default: float 
     line is the score of answering nothing; rows with threshold +inf are not drawn.
 
     Args:
-        curve: the table of ``qa_tutorial.analysis.threshold_curve`` (columns ``threshold``, ``exact``, ``f1``,
+        curve: the table of ``qa_tutorial.book.analysis.threshold_curve`` (columns ``threshold``, ``exact``, ``f1``,
             and optionally ``HasAns_f1``, ``NoAns_f1``) with at least one finite threshold.
         metric: the column whose best value is marked by a vertical line and a dot.
         default: a threshold to mark in grey (the decoder's default, 0), or None.
@@ -77,7 +77,7 @@ def scores_by_group_figure(tables: Mapping[str, pd.DataFrame], *, title: str | N
     """Exact match and F1 per group as side-by-side bars, one panel per grouping.
 
     Args:
-        tables: panel title -> table of ``qa_tutorial.analysis.scores_by_group`` (index: group; columns
+        tables: panel title -> table of ``qa_tutorial.book.analysis.scores_by_group`` (index: group; columns
             ``count``, ``exact``, ``f1`` in percent), e.g. {"question word": ..., "answer length": ...}.
         title: a title over all panels.
         figsize: the figure size in inches.

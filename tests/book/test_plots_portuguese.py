@@ -1,4 +1,4 @@
-"""Tests for qa_tutorial.plots.portuguese: defect counts from real cleaning reports, and the bars drawn."""
+"""Tests for qa_tutorial.book.plots.portuguese: defect counts from real cleaning reports, and the bars drawn."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ matplotlib.use("Agg")
 
 import pytest
 
+from qa_tutorial.book.plots.portuguese import DEFECTS, defect_counts, plot_defects
 from qa_tutorial.cleaning import CleaningReport, clean_squad
-from qa_tutorial.plots.portuguese import DEFECTS, defect_counts, plot_defects
 
 
 def _one_of_each() -> dict[str, list]:
@@ -75,7 +75,7 @@ def test_vocabulary_fit_counts_splits_unknowns_and_stripped_accents():
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
-    from qa_tutorial.plots.portuguese import vocabulary_fit
+    from qa_tutorial.book.plots.portuguese import vocabulary_fit
 
     vocab = {"[UNK]": 0, "a": 1, "##cao": 2, "e": 3, "A": 4, "ação": 5, "é": 6, "É": 7}
 

@@ -76,9 +76,9 @@ def padding_shares_figure(per_batch: Mapping[str, Sequence[float]], *, overall: 
 
     Args:
         per_batch: strategy -> pad share of each batch, in batch order (0..1, e.g. from
-            `qa_tutorial.padding.padded_shares`).
+            `qa_tutorial.book.padding_costs.padded_shares`).
         overall: strategy -> pad share of the whole epoch (pad tokens / computed tokens, e.g. the "pad_share"
-            column of `qa_tutorial.padding.padding_summary`); default: the mean of ``per_batch``.
+            column of `qa_tutorial.book.padding_costs.padding_summary`); default: the mean of ``per_batch``.
         title: a title over both panels.
         figsize: the figure size in inches.
 

@@ -1,4 +1,4 @@
-"""Tests for qa_tutorial.analysis: question words, answer-length groups, per-group scores, the threshold curve."""
+"""Tests for qa_tutorial.book.analysis: question words, answer-length groups, per-group scores, the threshold curve."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from conftest import squad_reference as ref
 
-from qa_tutorial.analysis import (
+from qa_tutorial.book.analysis import (
     LENGTH_GROUPS,
     QUESTION_WORDS,
     answer_length_group,
@@ -165,7 +165,7 @@ def test_threshold_curve_needs_every_prediction():
 
 
 def test_best_span_texts_skips_the_null_entry():
-    from qa_tutorial.analysis import best_span_texts
+    from qa_tutorial.book.analysis import best_span_texts
     from qa_tutorial.decoding import decode_predictions
 
     examples = {"id": ["q1", "q2"], "context": ["Paris is in France", "Rome"]}

@@ -1,4 +1,4 @@
-"""Tests for qa_tutorial.plots.windows: highlighted spans as HTML, window layouts read off encodings, the diagram."""
+"""Tests for qa_tutorial.book.plots.windows: highlighted spans as HTML, window layouts read off encodings, the diagram."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from qa_tutorial.book.plots.windows import context_windows, highlight_spans_html, window_diagram
 from qa_tutorial.features import prepare_eval_features, tokenize_windows
-from qa_tutorial.plots.windows import context_windows, highlight_spans_html, window_diagram
 
 
 class _Marks(HTMLParser):

@@ -1,4 +1,4 @@
-"""Tests for qa_tutorial.files: atomic writes leave no half-written file behind."""
+"""Tests for qa_tutorial.atomic_files: atomic writes leave no half-written file behind."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from qa_tutorial.files import write_json_atomic
+from qa_tutorial.atomic_files import write_json_atomic
 
 
 def test_failed_write_keeps_the_old_file_and_no_temporaries(tmp_path, monkeypatch):
     target = tmp_path / "predictions.json"
     write_json_atomic(target, {"q1": "old"})
 
-    from qa_tutorial import files
+    from qa_tutorial import atomic_files as files
 
     def interrupted_fsync(fd):
         raise KeyboardInterrupt
