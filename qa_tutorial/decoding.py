@@ -181,21 +181,51 @@ def _feature_groups(example_ids: Sequence[Any], feature_example_ids: Sequence[An
 
 def _candidates(start_logits: np.ndarray, end_logits: np.ndarray, spans: ContextOffsets, n_best_size: int,
                 max_answer_length: int) -> tuple[np.ndarray, ...]:
-    """All candidate spans of all features, in the order (feature, start rank, end rank).
+    """All candidate spans of all features: the reference loop's three nested ``for`` as arrays.
+
+    The loop, line by line                                        here
+    ``for f in features:``                                        axis 0 of every array
+    ``for s in top_k(start_logits[f]):``                          ``start_top[f, i]``, shape (n_features, k)
+    ``for e in top_k(end_logits[f]):``                            ``end_top[f, j]``, shape (n_features, k)
+    ``if s, e in the context and 1 <= e - s + 1 <= L:``           ``valid[f, i, j]``, shape (n_features, k, k)
+    ``yield f, s, e, start_logits[f, s] + end_logits[f, e]``      ``np.nonzero(valid)``, in the loop's order
 
     Returns arrays of shape (n_candidates,): feature index, start token, end token, score.
     """
-    start_top = top_k_indices(start_logits, n_best_size)  # (n_features, k)
+    start_top = top_k_indices(start_logits, n_best_size)  # (n_features, k): the k best starts, best first
     end_top = top_k_indices(end_logits, n_best_size)  # (n_features, k)
-    first, last = spans.first[:, None], spans.last[:, None]
-    start_ok = (start_top >= first) & (start_top <= last)  # (n_features, k)
-    end_ok = (end_top >= first) & (end_top <= last)
-    length = end_top[:, None, :] - start_top[:, :, None] + 1  # (n_features, k, k)
-    valid = start_ok[:, :, None] & end_ok[:, None, :] & (length >= 1) & (length <= max_answer_length)
-    feature, i, j = np.nonzero(valid)  # C order: feature, start rank, end rank
-    start, end = start_top[feature, i], end_top[feature, j]
+    first, last = spans.first[:, None], spans.last[:, None]  # (n_features, 1): the context's first and last token
+    start_in_context = (start_top >= first) & (start_top <= last)  # (n_features, k)
+    end_in_context = (end_top >= first) & (end_top <= last)  # (n_features, k)
+    length = end_top[:, None, :] - start_top[:, :, None] + 1  # (n_features, k, k): tokens in span (i, j)
+    valid = (start_in_context[:, :, None] & end_in_context[:, None, :]  # (n_features, k, k)
+             & (length >= 1) & (length <= max_answer_length))
+    feature, i, j = np.nonzero(valid)  # C order: feature, then start rank, then end rank, as the loop visits them
+    start, end = start_top[feature, i], end_top[feature, j]  # (n_candidates,)
     score = start_logits[feature, start] + end_logits[feature, end]
     return feature, start, end, score
+
+
+def _example_null_scores(start_logits: np.ndarray, end_logits: np.ndarray, cls: np.ndarray, owner: np.ndarray,
+                         n_examples: int) -> np.ndarray:
+    """The null score of every example: the **minimum** over its features of ``start[CLS] + end[CLS]``.
+
+    Shapes: logits (n_features, seq_len), ``cls`` and ``owner`` (n_features,); returns (n_examples,).
+    """
+    rows = np.arange(len(cls))
+    feature_null = start_logits[rows, cls] + end_logits[rows, cls]  # (n_features,)
+    null_score = np.full(n_examples, np.inf)
+    np.minimum.at(null_score, owner, feature_null)  # for each feature: null[owner] = min(null[owner], its null)
+    return null_score
+
+
+def _rank_within_examples(example: np.ndarray, score: np.ndarray, keep: int) -> np.ndarray:
+    """Indices of the candidates to keep: grouped by example, best score first (ties in the loop's order), at most
+    ``keep`` per example; the loop's ``sorted(candidates, reverse=True)[:keep]`` for all examples at once."""
+    order = np.lexsort((-score, example))  # by example, then best score first; stable, so ties keep their order
+    grouped = example[order]
+    rank = np.arange(len(order)) - np.searchsorted(grouped, grouped, side="left")  # 0 = best of its example
+    return order[rank < keep]
 
 
 def _as_logits(values: Any, name: str, n_features: int) -> np.ndarray:
@@ -228,37 +258,37 @@ def decode_predictions(examples: Any, features: Any, start_logits: Any, end_logi
     """
     if n_best_size < 1 or max_answer_length < 1:
         raise ValueError("n_best_size and max_answer_length must be >= 1")
+    # 1. Inputs: logits as arrays, the example of every feature, where each feature's context lies.
     feature_example_ids = [str(e) for e in _pylist(features, "example_id")]
     n_features = len(feature_example_ids)
-    start_logits = _as_logits(start_logits, "start_logits", n_features)
+    start_logits = _as_logits(start_logits, "start_logits", n_features)  # (n_features, seq_len)
     end_logits = _as_logits(end_logits, "end_logits", n_features)
     if start_logits.shape != end_logits.shape:
         raise ValueError(f"start_logits {start_logits.shape} and end_logits {end_logits.shape} differ")
     ids = [str(e) for e in _pylist(examples, "id")]
     contexts = _pylist(examples, "context")
-    owner = _feature_groups(ids, feature_example_ids)  # (n_features,)
+    owner = _feature_groups(ids, feature_example_ids)  # (n_features,): index of each feature's example
     spans = context_offsets(_column(features, "offset_mapping"))
     if spans.length.max(initial=0) > start_logits.shape[1]:
         raise ValueError(f"offset_mapping has {spans.length.max()} tokens but the logits {start_logits.shape[1]}")
-
-    cls = np.zeros(n_features, dtype=np.int64)
     names = features.column_names if hasattr(features, "column_names") else list(features)
-    if "cls_index" in names:
-        cls = np.asarray(_pylist(features, "cls_index"), dtype=np.int64)
-    feature_null = start_logits[np.arange(n_features), cls] + end_logits[np.arange(n_features), cls]
-    null_score = np.full(len(ids), np.inf)
-    np.minimum.at(null_score, owner, feature_null)  # (n_examples,) minimum over each example's features
+    cls = (np.asarray(_pylist(features, "cls_index"), dtype=np.int64) if "cls_index" in names
+           else np.zeros(n_features, dtype=np.int64))  # (n_features,)
 
+    # 2. The null score of every example (SQuAD v2.0): the minimum over its features.
+    null_score = _example_null_scores(start_logits, end_logits, cls, owner, len(ids))  # (n_examples,)
+
+    # 3. Candidate spans of every feature, then each example's candidates from all its features ranked together.
     feature, start, end, score = _candidates(start_logits, end_logits, spans, n_best_size, max_answer_length)
+    kept = _rank_within_examples(owner[feature], score, n_best_size if with_nbest else 1)
+    feature, start, end, score = feature[kept], start[kept], end[kept], score[kept]  # (n_kept,), by example
     example = owner[feature]
-    order = np.lexsort((-score, example))  # by example, best score first; stable on ties
-    example, feature, start, end, score = (a[order] for a in (example, feature, start, end, score))
-    rank = np.arange(len(example)) - np.searchsorted(example, example, side="left")  # 0 = best of its example
-    keep = rank < (n_best_size if with_nbest else 1)
-    example, feature, start, end, score = (a[keep] for a in (example, feature, start, end, score))
+
+    # 4. Spans back to text: from the start token's first character to the end token's last.
     char_from, char_to = spans.chars(feature, start, end)
     texts = [contexts[e][a:b] for e, a, b in zip(example.tolist(), char_from.tolist(), char_to.tolist())]
 
+    # 5. The answer of every example: its best span, or "" by the v2.0 rule (or when it has no candidate).
     first = np.searchsorted(example, np.arange(len(ids)), side="left")  # each example's candidates: [first, last)
     last = np.searchsorted(example, np.arange(len(ids)), side="right")
     has_span = last > first

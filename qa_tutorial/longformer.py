@@ -21,8 +21,8 @@ __all__ = ["LONGFORMER_MAX_LENGTH", "attention_window", "local_reach", "pad_to_a
            "question_global_attention", "window_batches"]
 
 LONGFORMER_MAX_LENGTH = 4096  # the longest input of allenai/longformer-base-4096 and -large-4096
-_MOVED = ("PassMeasurement", "compare_long_and_windows", "count_windows", "locate_answers", "measure_passes",
-          "peak_memory", "question_reach")
+_MOVED = ("PassMeasurement", "compare_long_and_windows", "count_windows", "locate_answers", "peak_memory",
+          "question_reach")
 
 
 def attention_window(config: Any) -> int:
@@ -101,8 +101,8 @@ def pad_to_attention_window(batch: Mapping[str, torch.Tensor], window: int, pad_
 
 def window_batches(encoding: Mapping[str, Sequence[Sequence[int]]], *, batch_size: int, window: int,
                    pad_token_id: int, sep_token_id: int) -> list[dict[str, torch.Tensor]]:
-    """Model inputs for windows: batches padded to their longest window, then to the attention window, with the
-    question's global attention mask.
+    """Model inputs for windows: batches padded to their longest window rounded up to the attention window, with
+    the question's global attention mask.
 
     >>> enc = {"input_ids": [[0, 7, 2, 2, 9, 9, 2], [0, 7, 2, 2, 9, 2]], "attention_mask": [[1] * 7, [1] * 6]}
     >>> [b["input_ids"].shape[1] for b in window_batches(enc, batch_size=1, window=4, pad_token_id=1, sep_token_id=2)]
@@ -113,7 +113,7 @@ def window_batches(encoding: Mapping[str, Sequence[Sequence[int]]], *, batch_siz
     batches = []
     for first in range(0, len(encoding["input_ids"]), batch_size):
         rows = {name: list(encoding[name][first:first + batch_size]) for name in ("input_ids", "attention_mask")}
-        batch = pad_to_attention_window(pad_batch(rows, pad_token_id), window, pad_token_id)
+        batch = pad_batch(rows, pad_token_id, pad_to_multiple_of=window)  # the one padding helper of inference
         batch["global_attention_mask"] = question_global_attention(batch["input_ids"], sep_token_id)
         batches.append(batch)
     return batches

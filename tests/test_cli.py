@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
+from qa_tutorial import cli
 from qa_tutorial.cli import build_parser, main
 
 
@@ -132,3 +134,267 @@ def test_train_accepts_gradient_accumulation():
     args = build_parser().parse_args(["train", "--gradient-accumulation-steps", "4", "--batch-size", "8"])
     assert (args.gradient_accumulation_steps, args.batch_size) == (4, 8)
     assert build_parser().parse_args(["train"]).gradient_accumulation_steps == 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# SQuAD v2.0: the files `predict` writes, and `evaluate` on them, agree with evaluate_qa on the same model
+
+
+V2_SETTINGS = {"max_length": 128, "doc_stride": 32, "max_answer_length": 8, "n_best_size": 10, "batch_size": 7}
+V2_FLAGS = ["--max-length", "128", "--doc-stride", "32", "--max-answer-length", "8", "--n-best-size", "10",
+            "--batch-size", "7"]
+
+
+@pytest.fixture(scope="module")
+def v2_slice(data_dir):
+    from qa_tutorial.data import first_n, load_squad
+
+    examples = first_n(load_squad("squad_v2", data_dir=data_dir), 40)
+    assert 0 < sum(not a["text"] for a in examples["answers"]) < 40  # answerable and unanswerable questions
+    return examples
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+@pytest.mark.parametrize("source", ["name", "file"])
+def test_squad_v2_predict_and_evaluate_match_evaluate_qa(tiny_folder, data_dir, v2_slice, tmp_path, capsys, source):
+    from qa_tutorial.checkpoints import load_qa_model
+    from qa_tutorial.data import write_squad_json
+    from qa_tutorial.inference import evaluate_qa
+
+    if source == "name":
+        data = ["--dataset", "squad_v2", "--data-dir", str(data_dir), "--max-examples", "40"]
+    else:  # a file with unanswerable questions: v2.0 rules without --version-2
+        data = ["--dataset", str(write_squad_json(v2_slice, tmp_path / "v2.json"))]
+    model, tokenizer, _ = load_qa_model(str(tiny_folder), allow_new_head=False)
+    settings = {"version_2_with_negative": True, "device": "auto", "progress": False, **V2_SETTINGS}
+    # an untrained model is never sure enough to answer "" at threshold 0: the median null odds splits the slice
+    threshold = float(np.median(list(evaluate_qa(model, tokenizer, v2_slice, **settings)[1].null_odds.values())))
+    expected, decoded = evaluate_qa(model, tokenizer, v2_slice, null_score_diff_threshold=threshold, **settings)
+    flags = [*V2_FLAGS, "--null-threshold", repr(threshold), *data]
+    out = tmp_path / "out"
+    assert main(["predict", "--model", str(tiny_folder), "--output-dir", str(out), *flags]) == 0
+    assert json.loads(capsys.readouterr().out)["version_2"] is True
+    predictions = json.loads((out / "predictions.json").read_text())
+    assert predictions == decoded.predictions
+    assert "" in predictions.values() and set(predictions.values()) != {""}  # some null answers, some spans
+    finite = {k: 1e30 if v == float("inf") else v for k, v in decoded.null_odds.items()}  # JSON has no inf
+    assert json.loads((out / "null_odds.json").read_text()) == pytest.approx(finite, rel=1e-6, abs=1e-6)
+    nbest = json.loads((out / "nbest_predictions.json").read_text())
+    assert {k: [c["text"] for c in v] for k, v in nbest.items()} == {
+        k: [c["text"] for c in v] for k, v in decoded.nbest.items()}
+
+    assert main(["evaluate", "--model", str(tiny_folder), *flags]) == 0
+    direct = json.loads(capsys.readouterr().out)
+    assert direct == pytest.approx(expected)
+    assert {"exact", "f1", "HasAns_f1", "NoAns_f1", "best_f1", "best_exact_thresh"} <= set(direct)
+    assert main(["evaluate", "--predictions", str(out / "predictions.json"), "--na-probs",
+                 str(out / "null_odds.json"), *data]) == 0
+    assert json.loads(capsys.readouterr().out) == pytest.approx(direct)
+
+
+@pytest.mark.realdata
+def test_version_2_defaults_to_the_registry_for_a_known_name(tiny_folder, data_dir, v2_slice, tmp_path, capsys):
+    """The first 5 questions of SQuAD v2.0 dev are all answerable: the name still means v2.0 rules, the same rows
+    as a file do not, and --version-1 overrides the name."""
+    from qa_tutorial.data import write_squad_json
+
+    assert all(a["text"] for a in v2_slice.select(range(5))["answers"])
+    common = ["--model", str(tiny_folder), "--max-length", "128", "--doc-stride", "32"]
+    runs = {"name": ["--dataset", "squad_v2", "--data-dir", str(data_dir), "--max-examples", "5"],
+            "file": ["--dataset", str(write_squad_json(v2_slice.select(range(5)), tmp_path / "five.json"))],
+            "name, --version-1": ["--dataset", "squad_v2", "--data-dir", str(data_dir), "--max-examples", "5",
+                                  "--version-1"]}
+    found = {}
+    for label, data in runs.items():
+        out = tmp_path / label.replace(",", "").replace(" ", "_")
+        assert main(["predict", *common, "--output-dir", str(out), *data]) == 0
+        found[label] = (json.loads(capsys.readouterr().out)["version_2"], (out / "null_odds.json").exists())
+    assert found == {"name": (True, True), "file": (False, False), "name, --version-1": (False, False)}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Flags: one spelling per setting, the pipeline's as aliases, the same defaults for every command that cuts windows
+
+
+ANSWER = ["answer", "Where is Normandy?", "--context", "Normandy is a region in France."]
+
+
+@pytest.mark.parametrize("command", [["predict"], ["evaluate"], ANSWER, ["train"]])
+def test_window_flag_aliases_parse_to_the_same_values(command):
+    parse = build_parser().parse_args
+    named = parse([*command, "--max-length", "200", "--doc-stride", "50"])
+    alias = parse([*command, "--max-seq-len", "200", "--doc-stride", "50"])
+    assert (named.max_length, named.doc_stride) == (alias.max_length, alias.doc_stride) == (200, 50)
+    if command != ["train"]:
+        assert parse([*command, "--max-answer-len", "7"]).max_answer_length == 7
+        assert parse([*command, "--max-answer-length", "7"]).max_answer_length == 7
+
+
+def test_answer_predict_and_evaluate_share_their_defaults():
+    parse = build_parser().parse_args
+    settings = {name: (args.max_length, args.doc_stride, args.max_answer_length, args.device)
+                for name, args in (("answer", parse(ANSWER)), ("predict", parse(["predict"])),
+                                   ("evaluate", parse(["evaluate"])))}
+    assert settings == dict.fromkeys(("answer", "predict", "evaluate"), (384, 128, 30, None))
+    train = parse(["train"])
+    assert (train.max_length, train.doc_stride, train.device) == (None, None, None)  # the profile's
+    assert parse(["train", "--device", "cuda:1"]).device == "cuda:1"
+
+
+def test_tiny_model_output_aliases():
+    parse = build_parser().parse_args
+    assert parse(["tiny-model", "--output", "x/y"]).output_dir == parse(["tiny-model", "--output-dir", "x/y"]).output_dir
+    assert parse(["tiny-model", "--output-dir", "x/y"]).output_dir == "x/y"
+
+
+@pytest.mark.realdata
+def test_tiny_model_writes_to_output_dir(data_dir, tmp_path, capsys):
+    folder = tmp_path / "nested" / "tiny"
+    assert main(["tiny-model", "--data-dir", str(data_dir), "--max-examples", "20", "--output-dir", str(folder),
+                 "--hidden-size", "32", "--vocab-size", "500"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["model"] == str(folder) and printed["trained_on_contexts"] >= 1
+    assert {"config.json", "model.safetensors", "tokenizer.json"} <= {p.name for p in folder.iterdir()}
+    assert json.loads((folder / "config.json").read_text())["hidden_size"] == 32
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# main: explained failures in one line (exit 1); bugs keep their traceback
+
+
+def _command_raising(error_factory, seen):
+    """A stand-in for cmd_answer that raises what ``error_factory`` raises, and records it in ``seen``."""
+    def run(args):
+        try:
+            error_factory()
+        except BaseException as err:
+            seen.append(err)
+            raise
+        raise AssertionError("error_factory raised nothing")
+    return run
+
+
+def _raise(err):
+    raise err
+
+
+def _datasets_value_error():
+    import datasets
+
+    datasets.Dataset.from_dict({"a": [1]}).select_columns(["no_such_column"])  # ValueError inside `datasets`
+
+
+@pytest.mark.parametrize("error_factory, error_type", [
+    (lambda: _raise(TypeError("a bug")), TypeError),
+    (lambda: _raise(ValueError("raised outside qa_tutorial")), ValueError),
+    (_datasets_value_error, ValueError),
+    (lambda: _raise(KeyError("missing")), KeyError),
+], ids=["TypeError", "ValueError-here", "ValueError-in-datasets", "KeyError"])
+def test_bugs_propagate_with_their_traceback(monkeypatch, capsys, error_factory, error_type):
+    seen = []
+    monkeypatch.setattr(cli, "cmd_answer", _command_raising(error_factory, seen))
+    with pytest.raises(error_type) as raised:
+        main(ANSWER)
+    assert raised.value is seen[0]
+    assert not cli.explained(seen[0])
+    assert capsys.readouterr().err == ""  # no one-line report of a bug
+
+
+def _qa_tutorial_value_error():
+    from qa_tutorial.data import mirror_file
+
+    mirror_file("no_such_dataset", "validation", data_dir="/nonexistent")
+
+
+def _qa_tutorial_runtime_error():
+    from qa_tutorial.devices import resolve_device
+
+    resolve_device("cuda")  # torch.cuda.is_available is patched to False
+
+
+@pytest.mark.parametrize("error_factory, needle", [
+    (lambda: _raise(cli.CommandError("explained here")), "explained here"),
+    (_qa_tutorial_value_error, "unknown dataset 'no_such_dataset'"),
+    (_qa_tutorial_runtime_error, "torch sees no CUDA device"),
+    (lambda: _raise(FileNotFoundError(2, "No such file or directory", "absent.json")), "absent.json"),
+], ids=["CommandError", "ValueError-from-qa_tutorial", "RuntimeError-from-qa_tutorial", "OSError"])
+def test_explained_failures_exit_1_in_one_line(monkeypatch, capsys, error_factory, needle):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    seen = []
+    monkeypatch.setattr(cli, "cmd_answer", _command_raising(error_factory, seen))
+    assert main(ANSWER) == 1
+    captured = capsys.readouterr()
+    assert captured.err == f"qa-tutorial answer: error: {seen[0]}\n" and needle in captured.err
+    assert captured.out == ""
+    with pytest.raises(type(seen[0])):  # --verbose keeps the traceback of explained failures too
+        main(["--verbose", *ANSWER])
+
+
+def test_interrupt_exits_130(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "cmd_answer", lambda args: _raise(KeyboardInterrupt()))
+    assert main(ANSWER) == 130
+    assert "interrupted" in capsys.readouterr().err
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("command", ["train", "predict"])
+def test_an_unknown_dataset_name_exits_1(data_dir, tmp_path, capsys, monkeypatch, command):
+    monkeypatch.setenv("QA_TUTORIAL_PROFILE", "quick")
+    argv = [command, "--dataset", "no_such_dataset", "--data-dir", str(data_dir), "--output-dir", str(tmp_path / "o")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"qa-tutorial {command}: error: ") and err.count("\n") == 1
+    assert "no_such_dataset" in err and "squad_v2" in err  # names the known datasets
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_quick_train_on_covid_qa_without_a_model_exits_1_before_training(data_dir, tmp_path, capsys, monkeypatch):
+    import qa_tutorial.checkpoints
+    import qa_tutorial.models
+    import qa_tutorial.training
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("no model is loaded, built or trained before the check")
+
+    for module, name in ((qa_tutorial.training, "train_qa"), (qa_tutorial.models, "build_tiny_qa_model"),
+                         (qa_tutorial.checkpoints, "load_qa_model")):
+        monkeypatch.setattr(module, name, must_not_run)
+    monkeypatch.setenv("QA_TUTORIAL_PROFILE", "quick")
+    out = tmp_path / "covid"
+    assert main(["train", "--dataset", "covid_qa", "--data-dir", str(data_dir), "--output-dir", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("qa-tutorial train: error: ") and err.count("\n") == 1
+    assert "longformer_from_bert" in err and "--model" in err
+    assert not out.exists()
+
+
+class _Stop(Exception):
+    """Raised by a stand-in train_qa once it has seen its arguments (not explained: main lets it through)."""
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_train_passes_its_flags_to_train_qa(tiny_folder, data_dir, tmp_path, monkeypatch):
+    import qa_tutorial.training
+
+    seen = {}
+
+    def record(model, tokenizer, train, validation, **kwargs):
+        seen.update(kwargs)
+        raise _Stop
+
+    monkeypatch.setattr(qa_tutorial.training, "train_qa", record)
+    monkeypatch.setenv("QA_TUTORIAL_PROFILE", "quick")
+    with pytest.raises(_Stop):
+        main(["train", "--model", str(tiny_folder), "--data-dir", str(data_dir), "--output-dir", str(tmp_path / "m"),
+              "--gradient-accumulation-steps", "4", "--batch-size", "8", "--device", "cpu", "--max-seq-len", "96",
+              "--doc-stride", "24", "--max-steps", "3", "--learning-rate", "1e-4", "--seed", "7"])
+    assert {k: seen[k] for k in ("gradient_accumulation_steps", "per_device_train_batch_size", "device", "max_length",
+                                 "doc_stride", "max_steps", "learning_rate", "seed", "version_2_with_negative")} == {
+        "gradient_accumulation_steps": 4, "per_device_train_batch_size": 8, "device": "cpu", "max_length": 96,
+        "doc_stride": 24, "max_steps": 3, "learning_rate": 1e-4, "seed": 7, "version_2_with_negative": False}

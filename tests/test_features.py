@@ -253,3 +253,23 @@ def test_squad_labels_match_token_scan(squad_dev, squad_tokenizer, padding, side
     assert list(zip(train["start_positions"], train["end_positions"])) == expected
     assert np.mean([s != c for (s, _), c in zip(expected, cls)]) > 0.3  # a real share of windows hold the answer
 
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_context_helpers_agree_with_sequence_ids(wordpiece_tokenizer, side):
+    """context_sequence_id / context_token_bounds / cls_positions: the one place each is worked out."""
+    from qa_tutorial.features import cls_positions, context_sequence_id, context_token_bounds
+
+    tokenizer = wordpiece_tokenizer if side == "right" else _left_padded(wordpiece_tokenizer)
+    example = _example("the river Normandy flows north " * 6, 10, 18)
+    encoding = tokenize_windows(example, tokenizer, max_length=40, doc_stride=8)
+    context = context_sequence_id(tokenizer)
+    assert context == (1 if side == "right" else 0)
+    starts, ends = context_token_bounds(encoding, tokenizer)
+    cls = cls_positions(encoding["input_ids"], tokenizer)
+    assert len(starts) == len(encoding["input_ids"]) > 1
+    for w in range(len(starts)):
+        inside = [t for t, s in enumerate(encoding.sequence_ids(w)) if s == context]
+        assert (starts[w], ends[w]) == (inside[0], inside[-1])
+        assert encoding["input_ids"][w][cls[w]] == tokenizer.cls_token_id
+    assert cls.tolist() == prepare_eval_features(example, tokenizer, max_length=40, doc_stride=8)["cls_index"]

@@ -51,3 +51,40 @@ def test_evaluate_chains_the_stages(data_dir, squad_tokenizer, tiny_model, versi
         assert metrics[key] == pytest.approx(expected[key])
     if version_2:
         assert "best_f1" in metrics and metrics["best_f1"] >= metrics["f1"] - 1e-9
+
+
+def test_forward_columns_keep_what_the_model_accepts(tiny_model):
+    from transformers import DistilBertConfig, DistilBertForQuestionAnswering
+
+    from qa_tutorial.inference import forward_columns
+
+    names = ["example_id", "input_ids", "token_type_ids", "attention_mask", "offset_mapping", "start_positions"]
+    assert forward_columns(tiny_model, names) == ["input_ids", "token_type_ids", "attention_mask", "start_positions"]
+    distil = DistilBertForQuestionAnswering(DistilBertConfig(dim=8, n_layers=1, n_heads=1, hidden_dim=8))
+    assert forward_columns(distil, names) == ["input_ids", "attention_mask", "start_positions"]
+
+
+def test_pad_batch_rounds_up_to_a_multiple_on_either_side():
+    from qa_tutorial.inference import pad_batch
+
+    rows = {"input_ids": [[5, 6, 7, 8, 9], [5]], "attention_mask": [[1] * 5, [1]]}
+    right = pad_batch(rows, pad_token_id=0, pad_to_multiple_of=4)
+    assert right["input_ids"].tolist() == [[5, 6, 7, 8, 9, 0, 0, 0], [5, 0, 0, 0, 0, 0, 0, 0]]
+    left = pad_batch(rows, pad_token_id=0, padding_side="left", pad_to_multiple_of=4)
+    assert left["attention_mask"].tolist()[1] == [0] * 7 + [1]
+
+
+@pytest.mark.realdata
+def test_decode_and_score_is_what_evaluation_and_training_compute(data_dir, squad_tokenizer, tiny_model):
+    from qa_tutorial.inference import decode_and_score
+    from qa_tutorial.training import qa_scores
+
+    examples = first_n(load_squad("squad_v2", data_dir=data_dir), 40).to_dict()
+    features = prepare_eval_features(examples, squad_tokenizer, max_length=128, doc_stride=48, padding=False)
+    start, end = predict_logits(tiny_model, features, progress=False)
+    metrics, decoded = decode_and_score(examples, features, start, end, version_2_with_negative=True)
+    whole, by_chain = evaluate_qa(tiny_model, squad_tokenizer, examples, version_2_with_negative=True,
+                                  max_length=128, doc_stride=48, progress=False)
+    assert metrics == whole and decoded.predictions == by_chain.predictions
+    assert qa_scores(examples, features, start, end, version_2_with_negative=True, prefix="test") == {
+        f"test_{k}": float(v) for k, v in metrics.items()}

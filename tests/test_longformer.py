@@ -1,28 +1,15 @@
-"""Tests for qa_tutorial.longformer: global attention, padding to the window, window counts and measurements."""
+"""Tests for qa_tutorial.longformer: window arithmetic, global attention on the question, padding to the window."""
 
 from __future__ import annotations
 
 import logging
 
-import numpy as np
 import pytest
 import torch
 from conftest import CORPUS
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from transformers import LongformerConfig
 from transformers.models.longformer.modeling_longformer import _compute_global_attention_mask
 
-from qa_tutorial.book.long_documents import (
-    PassMeasurement,
-    compare_long_and_windows,
-    count_windows,
-    locate_answers,
-    measure_passes,
-    peak_memory,
-    question_reach,
-)
-from qa_tutorial.data import first_n, load_squad
 from qa_tutorial.features import tokenize_windows
 from qa_tutorial.longformer import (
     attention_window,
@@ -76,25 +63,6 @@ def test_explicit_padding_gives_the_models_logits_without_its_warning(model, bpe
     torch.testing.assert_close(explicit[:, :150], automatic, rtol=1e-5, atol=1e-5)
 
 
-@settings(max_examples=40, deadline=None)
-@given(copies=st.integers(1, 6), max_length=st.sampled_from([40, 64, 100]), stride_part=st.floats(0, 0.9))
-def test_count_windows_agrees_with_the_tokenizer(bpe_tokenizer, copies, max_length, stride_part):
-    context = " ".join(CORPUS[: copies + 1] * copies)
-    question_tokens = len(bpe_tokenizer(QUESTION, add_special_tokens=False)["input_ids"])
-    room = max_length - question_tokens - 4
-    stride = int(stride_part * (room - 1))
-    enc = tokenize_windows({"question": [QUESTION], "context": [context]}, bpe_tokenizer, max_length=max_length,
-                           doc_stride=stride, padding=False)
-    context_tokens = len(bpe_tokenizer(context, add_special_tokens=False, verbose=False)["input_ids"])
-    assert count_windows(context_tokens, question_tokens, max_length=max_length, doc_stride=stride) == len(
-        enc["input_ids"])
-
-
-def test_count_windows_rejects_a_stride_without_room():
-    with pytest.raises(ValueError, match="doc_stride"):
-        count_windows(1000, 300, max_length=384, doc_stride=128)
-
-
 def test_window_batches_pad_to_the_window_and_mark_the_question(bpe_tokenizer):
     enc = tokenize_windows({"question": [QUESTION], "context": [LONG_CONTEXT]}, bpe_tokenizer, max_length=70,
                            doc_stride=20, padding=False)
@@ -107,68 +75,3 @@ def test_window_batches_pad_to_the_window_and_mark_the_question(bpe_tokenizer):
         assert set(batch) == {"input_ids", "attention_mask", "global_attention_mask"}
 
 
-def test_peak_memory_on_cpu_sees_intermediate_tensors():
-    size = 4_000_000  # bytes
-
-    def sequential():
-        a = torch.ones(size // 4)
-        del a
-        b = torch.ones(size // 4)
-        return float(b.sum())
-
-    def together():
-        a, b = torch.ones(size // 4), torch.ones(size // 4)
-        return float(a.sum() + b.sum())
-
-    result, peak_one = peak_memory(sequential)
-    _, peak_two = peak_memory(together)
-    assert result == size // 4
-    assert size <= peak_one < 1.2 * size
-    assert 2 * size <= peak_two < 2.2 * size
-    assert peak_memory(lambda: None)[1] == 0
-
-
-def test_measure_passes_counts_windows_and_padded_tokens(model, bpe_tokenizer):
-    m = measure_passes(model, bpe_tokenizer, QUESTION, LONG_CONTEXT, max_length=64, doc_stride=16, batch_size=4,
-                       repeats=1)
-    enc = tokenize_windows({"question": [QUESTION], "context": [LONG_CONTEXT]}, bpe_tokenizer, max_length=64,
-                           doc_stride=16, padding=False)
-    assert isinstance(m, PassMeasurement) and m.approach == "64-token windows" and m.device == "cpu"
-    assert m.windows == len(enc["input_ids"]) > 4 and m.forward_passes == -(-m.windows // 4)
-    assert m.tokens == sum(map(len, enc["input_ids"]))
-    assert m.padded_tokens == m.windows * 64 and m.seconds > 0 and m.peak_memory_bytes > 0
-
-
-def test_compare_long_and_windows_one_pass_against_many(model, bpe_tokenizer):
-    long, short = compare_long_and_windows(model, bpe_tokenizer, QUESTION, " ".join(CORPUS), long_length=512,
-                                           window_length=64, doc_stride=16, repeats=1)
-    assert (long.approach, short.approach) == ("512 tokens at once", "64-token windows")
-    assert long.windows == long.forward_passes == 1
-    assert short.windows > 1 and short.tokens > long.tokens  # the question and the overlaps are repeated
-    assert long.padded_tokens == padded_length(long.tokens, 16)
-
-
-def test_question_reach_local_attention_is_bounded_and_global_reaches_everything(model, bpe_tokenizer):
-    enc = bpe_tokenizer(QUESTION, LONG_CONTEXT, truncation="only_second", max_length=200, return_tensors="pt")
-    reach = question_reach(model, enc["input_ids"], enc["attention_mask"], sep_token_id=bpe_tokenizer.sep_token_id)
-    question_tokens = len(bpe_tokenizer(QUESTION, add_special_tokens=False)["input_ids"])
-    assert reach["context tokens"] == 200 - question_tokens - 4
-    assert reach["reached with global attention"] == reach["context tokens"]
-    limit = local_reach(model.config)  # 2 layers x 8 tokens on each side
-    assert limit - 3 <= reach["reached with local attention only"] <= limit
-
-
-@pytest.mark.realdata
-def test_locate_answers_on_covid_qa(data_dir, bpe_tokenizer):
-    examples = first_n(load_squad("covid_qa", "train", data_dir=data_dir), 30).to_dict()
-    found = locate_answers(examples, bpe_tokenizer)
-    assert found["context_tokens"].shape == found["answer_token"].shape == (30,)
-    for i in range(30):
-        context, start = examples["context"][i], examples["answers"][i]["answer_start"][0]
-        enc = bpe_tokenizer(context, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
-        assert found["context_tokens"][i] == len(enc["input_ids"]) > 1000  # whole articles
-        token_start, token_end = enc["offset_mapping"][found["answer_token"][i]]
-        assert token_start <= start < token_end
-    none = locate_answers({"context": ["a b"], "answers": [{"text": [], "answer_start": []}]}, bpe_tokenizer)
-    assert none["answer_token"].tolist() == [-1]
-    assert np.all(found["answer_token"] >= 0)

@@ -427,3 +427,19 @@ def test_squad_v2_without_na_probs_uses_the_official_default_of_zero():
     assert (everything_no_answer["HasAns_f1"], everything_no_answer["NoAns_exact"]) == (0.0, 100.0)
     assert squad_v2(preds, refs, na_prob_thresh=0.0) == squad_v2(preds, refs)
     assert "best_exact" not in squad_v2(preds, refs)
+
+
+def test_references_from_examples_and_the_v2_gold_rule():
+    from qa_tutorial.metrics import gold_answers_v2, references_from_examples
+
+    columns = {"id": [1, "q2"], "answers": [{"text": ["Paris"], "answer_start": [3]}, {"text": [], "answer_start": []}]}
+    references = references_from_examples(columns)
+    assert references == [{"id": "1", "answers": columns["answers"][0]}, {"id": "q2", "answers": columns["answers"][1]}]
+    import datasets
+
+    assert references_from_examples(datasets.Dataset.from_dict(columns | {"id": ["1", "q2"]})) == references
+    assert gold_answers_v2(["a", "the", " . "]) == [""] and gold_answers_v2(["the", "Paris"]) == ["Paris"]
+    # the rule squad_v2 scores with: a gold answer that normalises to nothing is dropped
+    scores = squad_v2({"1": "", "q2": ""}, [{"id": "1", "answers": {"text": ["the"], "answer_start": [0]}},
+                                             references[1]])
+    assert scores["exact"] == 100.0 and scores["HasAns_total"] == 1

@@ -169,3 +169,187 @@ def test_length_grouping_leaves_the_evaluation_order_alone(squad_slice, tiny_fol
     expected, _ = predict_logits(model, windows.to_dict(), padding_side=tokenizer.padding_side, progress=False)
     for row, n in enumerate(lengths):
         np.testing.assert_allclose(predicted[row, :n], expected[row, :n], atol=1e-4)
+
+
+def _qa_trainer(model, tokenizer, examples, output_dir, *, train_windows=None, group_by_length=False, **kwargs):
+    """A QATrainer scoring ``examples`` by default, with the windows of WINDOWS."""
+    from transformers import DataCollatorWithPadding
+
+    from qa_tutorial.training import QATrainer, eval_features
+
+    args = training_arguments(output_dir=str(output_dir), report_to="none", group_by_length=group_by_length,
+                              per_device_train_batch_size=8, per_device_eval_batch_size=16, disable_tqdm=True,
+                              use_cpu=True, seed=0, data_seed=0)
+    return QATrainer(model=model, args=args, train_dataset=train_windows, eval_examples=examples,
+                     eval_windows=eval_features(examples, tokenizer, **WINDOWS),
+                     data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
+                     **WINDOWS, **kwargs)
+
+
+def test_group_by_length_batches_windows_of_similar_length(squad_slice, tiny_folder, tmp_path):
+    from qa_tutorial.training import train_features
+
+    model, tokenizer = _load(tiny_folder)
+    windows = train_features(squad_slice, tokenizer, max_length=192, doc_stride=48)
+    lengths = sorted(len(ids) for ids in windows["input_ids"])
+    assert lengths[-1] - lengths[0] > 60  # windows of many lengths
+
+    def batches(group_by_length):
+        trainer = _qa_trainer(model, tokenizer, squad_slice.select(range(4)), tmp_path / str(group_by_length),
+                              train_windows=windows, group_by_length=group_by_length)
+        return [batch["attention_mask"].sum(dim=1).tolist() for batch in trainer.get_train_dataloader()]
+
+    spread = {}
+    for grouped in (False, True):
+        found = batches(grouped)
+        assert sorted(n for batch in found for n in batch) == lengths  # every window once, in batches of 8
+        assert {len(batch) for batch in found[:-1]} == {8}
+        spread[grouped] = np.mean([max(batch) - min(batch) for batch in found])
+    print(f"mean length spread in a batch: {spread[False]:.1f} shuffled, {spread[True]:.1f} grouped")
+    assert spread[True] < 0.25 * spread[False]
+
+
+@pytest.fixture(scope="module")
+def scored_elsewhere(squad_slice):
+    """Examples the trainer was not built with: questions of another part of the slice."""
+    return squad_slice.select(range(100, 130))
+
+
+def test_qa_trainer_evaluate_scores_what_it_is_given(squad_slice, tiny_folder, tmp_path, scored_elsewhere):
+    from qa_tutorial.training import eval_features
+
+    model, tokenizer = _load(tiny_folder)
+    own = squad_slice.select(range(20))
+    trainer = _qa_trainer(model, tokenizer, own, tmp_path)
+
+    def reference(examples, **windows):
+        return evaluate_qa(model, tokenizer, examples, progress=False, device="cpu", **(windows or WINDOWS))[0]
+
+    expected_own, expected_other = reference(own), reference(scored_elsewhere)
+    assert expected_own["f1"] != expected_other["f1"]  # the two sets can be told apart by their scores
+
+    default = trainer.evaluate()
+    assert default["eval_exact_match"] == pytest.approx(expected_own["exact_match"], abs=1e-6)
+    assert default["eval_f1"] == pytest.approx(expected_own["f1"], abs=1e-6)
+    assert trainer.last_evaluation == (0, default)
+
+    other = trainer.evaluate(scored_elsewhere)  # windows built here with the trainer's max_length/doc_stride
+    assert other["eval_exact_match"] == pytest.approx(expected_other["exact_match"], abs=1e-6)
+    assert other["eval_f1"] == pytest.approx(expected_other["f1"], abs=1e-6)
+
+    narrow = {"max_length": 64, "doc_stride": 16}  # a pair is used as given: its windows are not rebuilt
+    pair = trainer.evaluate((scored_elsewhere, eval_features(scored_elsewhere, tokenizer, **narrow)))
+    expected_narrow = reference(scored_elsewhere, **narrow)
+    assert expected_narrow["f1"] != expected_other["f1"]
+    assert pair["eval_f1"] == pytest.approx(expected_narrow["f1"], abs=1e-6)
+    assert pair["eval_exact_match"] == pytest.approx(expected_narrow["exact_match"], abs=1e-6)
+
+    test = trainer.evaluate(scored_elsewhere, metric_key_prefix="test")
+    assert test["test_f1"] == pytest.approx(expected_other["f1"], abs=1e-6)
+    assert test["test_exact_match"] == pytest.approx(expected_other["exact_match"], abs=1e-6)
+    assert not any(key.startswith("eval_") for key in test) and "test_runtime" in test
+    assert trainer.last_evaluation == (0, default)  # only the trainer's own "eval" evaluation is remembered
+
+
+def test_qa_trainer_evaluate_refuses_windows_without_their_examples(squad_slice, tiny_folder, tmp_path):
+    from qa_tutorial.training import eval_features, train_features
+
+    model, tokenizer = _load(tiny_folder)
+    examples = squad_slice.select(range(10))
+    trainer = _qa_trainer(model, tokenizer, examples, tmp_path)
+    with pytest.raises(ValueError, match="windows alone"):
+        trainer.evaluate(eval_features(examples, tokenizer, **WINDOWS))
+    with pytest.raises(ValueError, match="offset_mapping"):  # training windows cannot be decoded
+        trainer.evaluate((examples, train_features(examples, tokenizer, **WINDOWS)))
+    assert trainer.last_evaluation is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("eval_steps, evaluations", [(4, 1), (3, 2)])
+def test_train_qa_reuses_an_evaluation_at_the_last_step(squad_slice, tiny_folder, tmp_path, monkeypatch,
+                                                         eval_steps, evaluations):
+    from qa_tutorial.training import QATrainer
+
+    calls = []
+    original = QATrainer.evaluate
+
+    def counted(self, *args, **kwargs):
+        calls.append(self.state.global_step)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(QATrainer, "evaluate", counted)
+    model, tokenizer = _load(tiny_folder)
+    examples = squad_slice.select(range(12))
+    result = train_qa(model, tokenizer, squad_slice.select(range(40)), examples, output_dir=tmp_path, max_steps=4,
+                      eval_steps=eval_steps, per_device_train_batch_size=8, logging_steps=1, seed=0,
+                      disable_tqdm=True, save_total_limit=1, device="cpu", **WINDOWS)
+    assert len(calls) == evaluations and calls[-1] == 4  # no second evaluation of the same final weights
+    assert set(result.metrics) >= {"eval_exact_match", "eval_f1"} and all(k.startswith("eval_") for k in result.metrics)
+    final = evaluate_qa(result.model, tokenizer, examples, progress=False, device="cpu", **WINDOWS)[0]
+    assert result.metrics["eval_f1"] == pytest.approx(final["f1"], abs=1e-6)  # the metrics of the final weights
+
+
+@pytest.mark.slow
+def test_gradient_accumulation_halves_the_optimisation_steps_of_an_epoch(squad_slice, tiny_folder, tmp_path):
+    from qa_tutorial.training import train_features
+
+    _, tokenizer = _load(tiny_folder)
+    batch = 4
+    for n in range(24, 48):  # an even number of batches, so that accumulating 2 leaves no partial step
+        train = squad_slice.select(range(n))
+        n_batches = -(-len(train_features(train, tokenizer, **WINDOWS)) // batch)
+        if n_batches % 2 == 0:
+            break
+    steps, weights = {}, {}
+    for accumulation in (1, 2):
+        model, _ = _load(tiny_folder)
+        result = train_qa(model, tokenizer, train, squad_slice.select(range(4)), output_dir=tmp_path / str(accumulation),
+                          num_train_epochs=1, max_steps=-1, gradient_accumulation_steps=accumulation,
+                          per_device_train_batch_size=batch, learning_rate=1e-3, logging_steps=1, seed=0,
+                          disable_tqdm=True, save_total_limit=1, device="cpu", **WINDOWS)
+        steps[accumulation] = result.global_step
+        weights[accumulation] = result.model.qa_outputs.weight.detach().clone()
+        assert result.history["epoch"].max() == pytest.approx(1.0)
+    assert steps == {1: n_batches, 2: n_batches // 2}
+    assert not torch.equal(weights[1], weights[2])
+
+
+@pytest.fixture(scope="module")
+def fit_data(squad_slice):
+    return squad_slice.select(range(24)), squad_slice.select(range(6))
+
+
+def test_fit_old_argument_names_warn_and_mean_the_new_ones(fit_data, tiny_folder):
+    from qa_tutorial.training import train_features
+
+    train, evaluation = fit_data
+    runs = {}
+    for label, names in (("new", {"num_train_epochs": 1, "learning_rate": 1e-3, "per_device_train_batch_size": 5}),
+                         ("old", {"epochs": 1, "lr": 1e-3, "batch_size": 5})):
+        model, tokenizer = _load(tiny_folder)
+        if label == "old":
+            with pytest.warns(DeprecationWarning) as caught:
+                runs[label] = fit(model, tokenizer, train, evaluation, seed=0, progress=False, device="cpu",
+                                  logging_steps=1, **names, **WINDOWS)
+            messages = " ".join(str(w.message) for w in caught if w.category is DeprecationWarning)
+            assert all(f"fit({old}=...) is now fit({new}=...)" in messages
+                       for old, new in (("epochs", "num_train_epochs"), ("lr", "learning_rate"),
+                                        ("batch_size", "per_device_train_batch_size")))
+        else:
+            runs[label] = fit(model, tokenizer, train, evaluation, seed=0, progress=False, device="cpu",
+                              logging_steps=1, **names, **WINDOWS)
+    n_windows = len(train_features(train, tokenizer, **WINDOWS))
+    assert runs["new"].global_step == runs["old"].global_step == -(-n_windows // 5)  # batches of 5, one epoch
+    assert runs["old"].metrics == runs["new"].metrics
+    assert runs["old"].history["learning_rate"].dropna().iloc[0] == pytest.approx(
+        runs["new"].history["learning_rate"].dropna().iloc[0])
+    for a, b in zip(runs["old"].model.parameters(), runs["new"].model.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_fit_rejects_unknown_keywords(fit_data, tiny_folder):
+    model, tokenizer = _load(tiny_folder)
+    train, evaluation = fit_data
+    for wrong in ({"num_epochs": 1}, {"learning_rte": 1e-3}, {"gradient_accumulation_steps": 2}):
+        with pytest.raises(TypeError, match=next(iter(wrong))):
+            fit(model, tokenizer, train, evaluation, progress=False, **wrong)

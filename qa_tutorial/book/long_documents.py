@@ -27,8 +27,8 @@ from qa_tutorial.longformer import (
     window_batches,
 )
 
-__all__ = ["PassMeasurement", "compare_long_and_windows", "count_windows", "locate_answers", "measure_passes",
-           "peak_memory", "question_reach"]
+__all__ = ["PassMeasurement", "compare_long_and_windows", "count_windows", "locate_answers", "peak_memory",
+           "question_reach"]
 
 
 def count_windows(context_tokens: int, question_tokens: int, *, max_length: int, doc_stride: int,
@@ -135,35 +135,12 @@ class PassMeasurement:
     device: str
 
 
-def measure_passes(model: Any, tokenizer: Any, question: str, context: str, *, max_length: int, doc_stride: int = 128,
-                   batch_size: int = 8, repeats: int = 5, approach: str | None = None) -> PassMeasurement:
-    """Forward passes (no decoding) over a whole document cut into ``max_length`` windows: count, time, memory.
-
-    One warm-up run, one run under `peak_memory`, then ``repeats`` timed runs (the fastest is kept, as ``timeit``
-    does: the others were slowed down by something else on the machine).
-
-    Args:
-        model: a Longformer QA model; tokenizer: its fast tokenizer.
-        question, context: one question and its whole document.
-        max_length, doc_stride: the windows (``max_length`` at least the document's length gives one window).
-        batch_size: windows per forward pass.
-        repeats: timed runs.
-        approach: a label (default: "<max_length>-token windows").
-
-    Returns:
-        A `PassMeasurement`.
-    """
-    label = approach or f"{max_length}-token windows"
-    return _measure(model, tokenizer, question, context, {label: max_length}, doc_stride=doc_stride,
-                    batch_size=batch_size, repeats=repeats)[0]
-
-
 def compare_long_and_windows(model: Any, tokenizer: Any, question: str, context: str, *,
                              long_length: int = LONGFORMER_MAX_LENGTH, window_length: int = 384,
                              doc_stride: int = 128, batch_size: int = 8, repeats: int = 5) -> list[PassMeasurement]:
     """The same document covered in ``long_length``-token windows (one pass when it fits) and in short windows.
 
-    As `measure_passes`, but the timed runs alternate between the two, so that a busy moment on a shared machine
+    Forward passes (no decoding) over the document both ways; the timed runs alternate between the two, so that a busy moment on a shared machine
     slows both alike.
 
     Returns:

@@ -9,8 +9,8 @@ full windows and a shorter last one. Three ways to batch them:
 - ``"group_by_length"``: dynamic padding, and windows of similar length put in the same batch by the
   Trainer's own rule (``transformers.trainer_pt_utils.get_length_grouped_indices``).
 
-`padded_shares` and `padding_summary` count pad tokens exactly for a list of window lengths; `epoch_seconds`
-times one training pass over such batches, and `padding_timings` times the three strategies side by side.
+`padded_shares` and `padding_summary` count pad tokens exactly for a list of window lengths, and `padding_timings`
+times one training pass with each of the three strategies, side by side.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import torch
 from transformers import DataCollatorWithPadding
 from transformers.trainer_pt_utils import get_length_grouped_indices
 
-__all__ = ["STRATEGIES", "batch_indices", "batch_widths", "epoch_seconds", "padded_shares", "padding_summary",
+__all__ = ["STRATEGIES", "batch_indices", "batch_widths", "padded_shares", "padding_summary",
            "padding_timings"]
 
 STRATEGIES = ("max_length", "dynamic", "group_by_length")
@@ -178,30 +178,6 @@ class _Copy:
         return time.perf_counter() - start
 
 
-def epoch_seconds(model: Any, tokenizer: Any, windows: Any, batches: Sequence[Sequence[int]], *,
-                  pad_to: int | None = None, learning_rate: float = 1e-4) -> float:
-    """Wall-clock seconds of one training pass (forward, backward, AdamW step) over ``batches`` of ``windows``.
-
-    Batches are collated before the clock starts, by `DataCollatorWithPadding`: to their longest window, or to
-    ``pad_to`` tokens when given. One untimed step on the first batch comes first (a first step pays one-off
-    costs). A copy of ``model`` is trained, so ``model`` itself is left unchanged.
-
-    Args:
-        model: a ``...ForQuestionAnswering`` model. tokenizer: its tokenizer (the pad token).
-        windows: unpadded training windows (a `datasets.Dataset` from `qa_tutorial.training.train_features`).
-        batches: window indices of each batch (from `batch_indices`).
-        pad_to: fixed width ("max_length" padding), or None for dynamic padding.
-        learning_rate: AdamW learning rate of the copy.
-
-    Returns:
-        Seconds for the whole pass.
-    """
-    collated = _collate(tokenizer, windows, batches, pad_to)
-    trained = _Copy(model, learning_rate)
-    trained.step(collated[0])  # warm-up, not counted
-    return sum(trained.step(batch) for batch in collated)
-
-
 def padding_timings(model: Any, tokenizer: Any, windows: Any, batch_size: int, *, max_length: int, seed: int = 0,
                     repeats: int = 2, learning_rate: float = 1e-4) -> pd.DataFrame:
     """Time one training pass over ``windows`` with each padding strategy, next to the tokens it computes on.
@@ -211,7 +187,8 @@ def padding_timings(model: Any, tokenizer: Any, windows: Any, batch_size: int, *
     keeps its fastest.
 
     Args:
-        model, tokenizer: as for `epoch_seconds`. windows: unpadded training windows (a `datasets.Dataset`).
+        model: a ``...ForQuestionAnswering`` model (left unchanged: copies are trained). tokenizer: its tokenizer.
+        windows: unpadded training windows (a `datasets.Dataset` from `qa_tutorial.training.train_features`).
         batch_size: windows per batch. max_length: the fixed width. seed: the shuffle (see `batch_indices`).
         repeats: passes per strategy. learning_rate: AdamW learning rate of the copies.
 

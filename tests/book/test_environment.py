@@ -1,10 +1,29 @@
 """Tests for qa_tutorial.book.environment: the first cell of every chapter."""
 
+import logging
+
 import datasets
 import pytest
 
 from qa_tutorial.book.environment import BOOK_BUILD_ENV, library_versions, show_environment
 from qa_tutorial.book.profiles import FULL, QUICK
+
+
+@pytest.fixture(autouse=True)
+def _book_logger(monkeypatch):
+    """show_environment adds a handler to the book's logger: undo it after each test."""
+    book = logging.getLogger("qa_tutorial.book")
+    monkeypatch.setattr(book, "handlers", [])
+    monkeypatch.setattr(book, "level", book.level)
+
+
+def test_show_environment_shows_the_books_messages_in_the_cell(capsys):
+    show_environment("quick")
+    show_environment("quick")  # a chapter run twice gets one handler, not two
+    capsys.readouterr()
+    logging.getLogger("qa_tutorial.book.profiles").info("squad: carved by article")
+    logging.getLogger("qa_tutorial.data").info("not the book's")  # the pipeline's INFO stays quiet
+    assert capsys.readouterr().out == "squad: carved by article\n"
 
 
 def test_versions_are_the_installed_ones():

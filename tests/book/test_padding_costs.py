@@ -13,7 +13,6 @@ from qa_tutorial.book.padding_costs import (
     STRATEGIES,
     batch_indices,
     batch_widths,
-    epoch_seconds,
     padded_shares,
     padding_summary,
     padding_timings,
@@ -80,21 +79,15 @@ def test_bad_arguments_are_refused():
         batch_indices(LENGTHS, 0)
 
 
-def test_epoch_seconds_trains_a_copy_over_the_given_batches(wordpiece_tokenizer):
+def test_padding_timings_train_copies_and_compare_with_fixed_width(wordpiece_tokenizer):
     examples = {"id": [str(i) for i in range(4)], "question": ["Who gave their name to Normandy?"] * 4,
                 "context": CORPUS[:4], "answers": [{"text": [c.split()[0]], "answer_start": [0]} for c in CORPUS[:4]]}
     windows = datasets.Dataset.from_dict(prepare_train_features(examples, wordpiece_tokenizer, max_length=48,
                                                                 doc_stride=16, padding=False))
     model = build_tiny_bert_qa(wordpiece_tokenizer, hidden_size=32, intermediate_size=64)
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
-    batches = batch_indices([len(ids) for ids in windows["input_ids"]], 2, seed=0)
-    for pad_to in (None, 48):
-        seconds = epoch_seconds(model, wordpiece_tokenizer, windows, batches, pad_to=pad_to)
-        assert 0 < seconds < 60
-    assert all(torch.equal(before[name], p) for name, p in model.named_parameters())
-    with pytest.raises(ValueError, match="no batches"):
-        epoch_seconds(model, wordpiece_tokenizer, windows, [])
     table = padding_timings(model, wordpiece_tokenizer, windows, 2, max_length=48, repeats=1)
+    assert all(torch.equal(before[name], p) for name, p in model.named_parameters())
     assert list(table.index) == list(STRATEGIES) and (table["seconds"] > 0).all()
     assert table.loc["max_length", "tokens_vs_fixed"] == table.loc["max_length", "time_vs_fixed"] == 1.0
     assert table.loc["max_length", "computed_tokens"] == 48 * len(windows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import pytest
 
@@ -49,20 +50,28 @@ def test_unknown_profile_lists_the_valid_ones(monkeypatch):
         get_profile()
 
 
-def test_quick_splits_are_carved_by_article_from_dev(data_dir, capsys):
+def _logged(caplog) -> str:
+    return " ".join(r.getMessage() for r in caplog.records if r.name == "qa_tutorial.book.profiles")
+
+
+def test_quick_splits_are_carved_by_article_from_dev(data_dir, caplog, capsys, monkeypatch):
     profile = dataclasses.replace(QUICK, train_examples=300, eval_examples=50)
-    splits = load_profile_splits(profile, "squad", data_dir=data_dir)
-    assert "carved by article" in capsys.readouterr().out
+    monkeypatch.setattr(logging.getLogger("qa_tutorial.book"), "handlers", [])  # as outside a chapter
+    with caplog.at_level(logging.INFO, logger="qa_tutorial.book.profiles"):
+        splits = load_profile_splits(profile, "squad", data_dir=data_dir)
+    assert "carved by article" in _logged(caplog)
+    assert capsys.readouterr().out == ""  # logged, not printed
     assert len(splits["train"]) == 300 and len(splits["validation"]) == 50
     assert not set(splits["train"]["title"]) & set(splits["validation"]["title"])
     again = load_profile_splits(profile, "squad", data_dir=data_dir)
     assert again["train"]["id"] == splits["train"]["id"]  # seeded: the same slices every run
 
 
-def test_faquad_has_both_splits_so_nothing_is_carved(data_dir, capsys):
-    splits = load_profile_splits(dataclasses.replace(QUICK, train_examples=20, eval_examples=10), "faquad",
-                                 data_dir=data_dir)
-    assert "carved" not in capsys.readouterr().out
+def test_faquad_has_both_splits_so_nothing_is_carved(data_dir, caplog):
+    with caplog.at_level(logging.INFO, logger="qa_tutorial.book.profiles"):
+        splits = load_profile_splits(dataclasses.replace(QUICK, train_examples=20, eval_examples=10), "faquad",
+                                     data_dir=data_dir)
+    assert "carved" not in _logged(caplog)
     assert len(splits["train"]) == 20 and len(splits["validation"]) == 10
 
 
@@ -71,13 +80,14 @@ def test_unknown_dataset_is_a_clear_error():
         load_profile_splits(QUICK, "imdb")
 
 
-def test_squad_v2_is_carved_by_the_articles_held_out_of_squad(data_dir, capsys):
+def test_squad_v2_is_carved_by_the_articles_held_out_of_squad(data_dir, caplog):
     """SQuAD v2.0 dev reuses 35 of v1.1 dev's articles: a v2 model started from the v1 one must not be scored on
     articles the v1 model trained on."""
     whole = dataclasses.replace(QUICK, train_examples=None, eval_examples=None)
-    v1 = load_profile_splits(whole, "squad", data_dir=data_dir)
-    v2 = load_profile_splits(whole, "squad_v2", data_dir=data_dir)
-    assert "the same articles that are held out of squad" in capsys.readouterr().out
+    with caplog.at_level(logging.INFO, logger="qa_tutorial.book.profiles"):
+        v1 = load_profile_splits(whole, "squad", data_dir=data_dir)
+        v2 = load_profile_splits(whole, "squad_v2", data_dir=data_dir)
+    assert "the same articles that are held out of squad" in _logged(caplog)
     v1_train, v1_held = set(v1["train"]["title"]), set(v1["validation"]["title"])
     v2_train, v2_held = set(v2["train"]["title"]), set(v2["validation"]["title"])
     assert v2_held and v2_held <= v1_held and not v2_held & v1_train
@@ -119,3 +129,21 @@ def test_answerable_only_drops_the_answers_cleaning_emptied_before_the_slice_is_
     sliced = load_profile_splits(dataclasses.replace(QUICK, train_examples=500, eval_examples=50), "squad_pt",
                                  data_dir=data_dir, answerable_only=True)
     assert len(sliced["train"]) == 500 and all(a["text"] for a in sliced["train"]["answers"])
+
+
+def test_the_registry_decides_which_model_reads_a_dataset():
+    from qa_tutorial.book.profiles import check_trainable, model_language
+    from qa_tutorial.data import DATASETS
+
+    assert {name: model_language(name) for name in DATASETS} == {
+        "squad": "english", "squad_v2": "english", "squad_pt": "portuguese", "squad_v2_pt": "portuguese",
+        "faquad": "portuguese", "covid_qa": "long"}
+    assert QUICK.checkpoint_for("faquad") == QUICK.portuguese_checkpoint
+    assert FULL.checkpoint_for("covid_qa") == FULL.long_checkpoint == "allenai/longformer-base-4096"
+    assert (QUICK.max_length_for("covid_qa"), QUICK.max_length_for("squad_v2")) == (QUICK.long_max_length, 384)
+    check_trainable(FULL.checkpoint_for("covid_qa"), "covid_qa")  # a Longformer reads long documents
+    check_trainable(QUICK.checkpoint_for("squad"), "squad")
+    with pytest.raises(ValueError, match="longformer_from_bert"):
+        check_trainable(QUICK.checkpoint_for("covid_qa"), "covid_qa")
+    with pytest.raises(ValueError, match="known names"):
+        model_language("imdb")
