@@ -61,7 +61,7 @@ def main() -> None:
     sizes = [int(s) for s in args.batch_sizes.split(",")]
     device = torch.device(args.device)
 
-    covid = load_squad("covid_qa", "train")
+    covid = load_squad("covid_qa", "train", data_dir=os.environ.get("QA_TUTORIAL_DATA_DIR"))
     contexts = covid["context"]
     article = max(set(contexts), key=lambda c: (len(c.split()), c))
     questions = [q for q, c in zip(covid["question"], contexts) if c == article][:args.questions]

@@ -166,7 +166,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="also print where prepare_train_features spends time")
     args = parser.parse_args()
 
-    dev = load_squad("squad", "validation")
+    dev = load_squad("squad", "validation", data_dir=os.environ.get("QA_TUTORIAL_DATA_DIR"))
     # trained on every dev context, also with --limit: the same tokenizer whatever the size of the run
     tokenizer = train_wordpiece_tokenizer(sorted(set(dev["context"])), vocab_size=args.vocab_size)
     if args.limit:

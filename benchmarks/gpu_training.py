@@ -73,7 +73,7 @@ def window_lengths(max_length: int, doc_stride: int, vocab_size: int, limit: int
     from qa_tutorial.features import tokenize_windows  # `datasets` nor the data files
     from qa_tutorial.tokenizers_offline import train_wordpiece_tokenizer
 
-    dev = load_squad("squad", "validation")
+    dev = load_squad("squad", "validation", data_dir=os.environ.get("QA_TUTORIAL_DATA_DIR"))
     tokenizer = train_wordpiece_tokenizer(sorted(set(dev["context"])), vocab_size=vocab_size)
     if limit:
         dev = dev.select(range(min(limit, len(dev))))

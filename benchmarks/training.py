@@ -101,7 +101,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
 
-    dev = load_squad("squad", "validation")
+    dev = load_squad("squad", "validation", data_dir=os.environ.get("QA_TUTORIAL_DATA_DIR"))
     tokenizer = train_wordpiece_tokenizer(sorted(set(dev["context"])), vocab_size=args.vocab_size)
     examples = dev.select(range(min(args.examples, len(dev))))
     windows = train_features(examples, tokenizer, max_length=args.max_length, doc_stride=args.doc_stride)

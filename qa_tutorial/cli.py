@@ -248,7 +248,7 @@ def _data_arguments(parser: argparse.ArgumentParser, split: str = "validation") 
                         help="a known name (squad, squad_v2, squad_pt, squad_v2_pt, faquad, covid_qa) or a "
                              "SQuAD-format JSON file (default: squad)")
     parser.add_argument("--split", default=split, help=f"split of a named dataset (default: {split})")
-    parser.add_argument("--data-dir", default=None,
+    parser.add_argument("--data-dir", default=os.environ.get("QA_TUTORIAL_DATA_DIR") or None,
                         help="offline mirror folder (default: $QA_TUTORIAL_DATA_DIR; without one, the Hub)")
     parser.add_argument("--max-examples", type=int, default=None, help="use only the first N examples")
 

@@ -2,6 +2,8 @@
 
 Loaders return the Hub layout, one row per question: id, title, context, question, answers = {"text": [...],
 "answer_start": [...]} (empty lists: no answer). `load_squad` also cleans (`qa_tutorial.cleaning`) and reports.
+A named dataset comes from the mirror folder passed as ``data_dir``, else from the Hub: nothing here reads the
+environment (the book and the command line take the folder from ``QA_TUTORIAL_DATA_DIR``, `DATA_DIR_ENV`).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ SQUAD_FEATURES = datasets.Features({  # the Hub's "squad" features; explicit, so
     "answers": {"text": datasets.Sequence(datasets.Value("string")),
                 "answer_start": datasets.Sequence(datasets.Value("int32"))},
 })
-DATA_DIR_ENV = "QA_TUTORIAL_DATA_DIR"
+DATA_DIR_ENV = "QA_TUTORIAL_DATA_DIR"  # where the book and the command line find the mirror folder
 SPLIT_ALIASES = {"dev": "validation", "val": "validation", "eval": "validation"}
 
 
@@ -86,13 +88,15 @@ class MirrorError(FileNotFoundError):
 
 def _mirror_help(folder: Path) -> str:
     return (f"Either build the mirror there with `qa-tutorial data download --to {folder}` (needs the network "
-            f"once), or unset {DATA_DIR_ENV} (and pass no data_dir) to load from the Hugging Face Hub.")
+            f"once), or pass no data_dir (unset {DATA_DIR_ENV} for the book and the command line) to load from the "
+            "Hugging Face Hub.")
 
 
 def _check_mirror_file(path: Path, folder: Path, name: str, split: str) -> None:
     """Raise `MirrorError` when the mirror folder or its file for (name, split) does not exist."""
     if not folder.is_dir():
-        raise MirrorError(f"the data mirror folder {folder} does not exist (set by {DATA_DIR_ENV} or data_dir). "
+        raise MirrorError(f"the data mirror folder {folder} does not exist (data_dir, or {DATA_DIR_ENV} in the book "
+                          "and the command line). "
                           + _mirror_help(folder))
     if not path.is_file():
         raise MirrorError(f"the data mirror {folder} has no file {path.relative_to(folder).as_posix()} "
@@ -100,13 +104,12 @@ def _check_mirror_file(path: Path, folder: Path, name: str, split: str) -> None:
 
 
 def mirror_folder(data_dir: str | os.PathLike | None = None) -> Path | None:
-    """The mirror folder: ``data_dir`` when given, else ``$QA_TUTORIAL_DATA_DIR``, else None (use the Hub).
+    """The mirror folder ``data_dir`` as a `Path`, or None (no mirror: use the Hub); "" counts as none.
 
-    >>> mirror_folder("/data").as_posix()
-    '/data'
+    >>> mirror_folder("/data").as_posix(), mirror_folder(None)
+    ('/data', None)
     """
-    folder = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV) or None
-    return None if folder is None else Path(folder)
+    return Path(data_dir) if data_dir else None
 
 
 def mirror_file(name: str, split: str = "validation", data_dir: str | os.PathLike | None = None) -> Path | None:
@@ -114,7 +117,7 @@ def mirror_file(name: str, split: str = "validation", data_dir: str | os.PathLik
 
     Args:
         name: a key of `DATASETS`; split: "train" or "validation" ("dev" means "validation");
-        data_dir: the mirror folder (default: the environment variable ``QA_TUTORIAL_DATA_DIR``).
+        data_dir: the mirror folder (None: no mirror).
 
     Returns:
         The file's path (not checked for existence), or None; a split the mirror lacks raises ValueError.
@@ -334,7 +337,8 @@ def download_mirror(folder: str | os.PathLike, names: list[str] | None = None, *
     """Build an offline mirror folder from the Hub: each named dataset's mirror splits, in the mirror layout.
 
     The files are the Hub's rows (not cleaned: `load_squad` cleans when it reads them) as nested SQuAD JSON.
-    Point ``QA_TUTORIAL_DATA_DIR`` (or ``data_dir=``) at the folder to work offline afterwards.
+    Pass the folder as ``data_dir=`` (or point ``QA_TUTORIAL_DATA_DIR`` at it, for the book and the command line)
+    to work offline afterwards.
 
     Args:
         folder: the mirror folder to fill (created if needed).
@@ -379,7 +383,7 @@ def load_squad(source: str | os.PathLike, split: str = "validation", *, data_dir
         source: a name in `DATASETS` ("squad", "squad_v2", "squad_pt", "squad_v2_pt", "faquad", "covid_qa"),
             or a path to a nested SQuAD JSON or a flat JSON / JSON-lines file (``.gz`` allowed).
         split: the split of a named dataset ("dev" means "validation"); ignored for a path.
-        data_dir: the mirror folder (default: ``$QA_TUTORIAL_DATA_DIR``); without one, names load from the Hub.
+        data_dir: the mirror folder; without one (None), names load from the Hub.
         clean: run `qa_tutorial.cleaning.clean_squad` and log its summary.
         strict: with ``clean``, raise on answers that do not match their context instead of repairing them.
         return_report: return ``(dataset, report)``; ``report`` is None when ``clean`` is False.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import logging
@@ -60,13 +61,12 @@ def test_registry_names_hub_ids_and_mirror_splits():
 
 
 def test_mirror_file_resolution(monkeypatch):
-    monkeypatch.delenv("QA_TUTORIAL_DATA_DIR", raising=False)
-    assert mirror_file("squad") is None
     assert mirror_file("squad", "dev", data_dir="/m") == Path("/m/squad-v1.1/dev.json.gz")
+    assert mirror_file("covid_qa", "train", data_dir="/env") == Path("/env/covid-qa/covid-qa-200423.json.gz")
     monkeypatch.setenv("QA_TUTORIAL_DATA_DIR", "/env")
-    assert mirror_file("covid_qa", "train") == Path("/env/covid-qa/covid-qa-200423.json.gz")
+    assert mirror_file("squad") is None  # the pipeline reads no environment variable: no data_dir, no mirror
     with pytest.raises(ValueError, match=r"no 'validation' split of 'squad_pt'; it has \['train'\]"):
-        mirror_file("squad_pt", "validation")
+        mirror_file("squad_pt", "validation", data_dir="/m")
     with pytest.raises(ValueError, match="unknown dataset 'squad3'; known names"):
         mirror_file("squad3")
 
@@ -79,16 +79,40 @@ def test_every_mirror_file_exists(data_dir):
 
 
 @pytest.mark.realdata
-def test_load_squad_reads_the_mirror_from_the_environment(data_dir, monkeypatch):
-    monkeypatch.setenv("QA_TUTORIAL_DATA_DIR", str(data_dir))
-    dev = load_squad("faquad", "dev")
+def test_load_squad_reads_the_mirror_it_is_given(data_dir):
+    dev = load_squad("faquad", "dev", data_dir=data_dir)
     assert len(dev) == 63 and dev.features == SQUAD_FEATURES
     with pytest.raises(ValueError, match=r"it has \['train'\]"):
-        load_squad("covid_qa", "validation")
+        load_squad("covid_qa", "validation", data_dir=data_dir)
+
+
+@pytest.mark.realdata
+def test_the_book_takes_the_mirror_from_the_environment(data_dir, monkeypatch):
+    from qa_tutorial.book.profiles import QUICK, data_mirror, load_profile_splits
+
+    monkeypatch.setenv("QA_TUTORIAL_DATA_DIR", str(data_dir))
+    assert data_mirror() == str(data_dir)
+    small = dataclasses.replace(QUICK, train_examples=5, eval_examples=5)
+    assert len(load_profile_splits(small, "faquad")["validation"]) == 5  # no data_dir: the book's mirror
+    monkeypatch.setenv("QA_TUTORIAL_DATA_DIR", "")
+    assert data_mirror() is None
+
+
+@pytest.mark.realdata
+def test_the_registry_says_which_datasets_have_unanswerable_questions(data_dir):
+    """KnownDataset.version_2 against the data: a v2.0 dataset has questions without answers, a v1.1 one none
+    (before cleaning, which empties some answers of the translated SQuAD-pt)."""
+    for name, known in DATASETS.items():
+        split = "validation" if "validation" in known.mirror else "train"
+        answers = load_squad(name, split, data_dir=data_dir, clean=False).select_columns(["answers"]).to_dict()
+        unanswerable = sum(len(a["text"]) == 0 for a in answers["answers"])
+        assert (unanswerable > 0) == known.version_2, (name, unanswerable)
+    assert [name for name, known in DATASETS.items() if known.long_documents] == ["covid_qa"]
+    assert {known.language for known in DATASETS.values()} == {"english", "portuguese"}
 
 
 def test_no_mirror_goes_to_the_hub_with_the_registry_id(monkeypatch):
-    monkeypatch.delenv("QA_TUTORIAL_DATA_DIR", raising=False)
+    monkeypatch.setenv("QA_TUTORIAL_DATA_DIR", "/not/read/by/the/pipeline")
     calls = []
     tiny = datasets.Dataset.from_dict(flatten_squad(NESTED), features=SQUAD_FEATURES)
     monkeypatch.setattr(data, "load_from_hub", lambda hub_id, split: calls.append((hub_id, split)) or tiny)

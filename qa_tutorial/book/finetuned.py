@@ -173,7 +173,7 @@ def finetuned_model(profile: Profile | str | None = None, dataset: str = "squad"
     Args:
         profile: a `Profile`, a profile name, or None for ``$QA_TUTORIAL_PROFILE``.
         dataset: a name in `qa_tutorial.data.DATASETS`; its language picks the base model.
-        data_dir: the data mirror (default ``$QA_TUTORIAL_DATA_DIR``).
+        data_dir: the data mirror (default: `qa_tutorial.book.profiles.data_mirror`, ``$QA_TUTORIAL_DATA_DIR``).
         seed: the new head's initialisation, dropout and data order.
         progress: show the training progress bar (None: the `Trainer`'s default).
 

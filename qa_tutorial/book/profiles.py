@@ -16,6 +16,7 @@ from pathlib import Path
 import datasets
 
 from qa_tutorial.data import (
+    DATA_DIR_ENV,
     DATASETS,
     first_n,
     keep_answerable,
@@ -26,8 +27,8 @@ from qa_tutorial.data import (
 )
 from qa_tutorial.pretrained import MINILM
 
-__all__ = ["FULL", "PROFILES", "PROFILE_ENV", "QUICK", "TINY", "Profile", "check_trainable", "get_profile",
-           "load_profile_splits", "model_language"]
+__all__ = ["FULL", "PROFILES", "PROFILE_ENV", "QUICK", "TINY", "Profile", "check_trainable", "data_mirror",
+           "get_profile", "load_profile_splits", "model_language"]
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +163,23 @@ FULL = Profile(
 PROFILES = {profile.name: profile for profile in (QUICK, FULL)}
 
 
+def data_mirror() -> str | None:
+    """The data mirror folder the book uses: ``$QA_TUTORIAL_DATA_DIR``, or None (load from the Hub, as in Colab).
+
+    The pipeline takes the folder as an argument (``load_squad(..., data_dir=data_mirror())``); only the book and the
+    command line read the variable.
+
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {DATA_DIR_ENV: "/data"}):
+    ...     data_mirror()
+    '/data'
+    >>> with mock.patch.dict(os.environ, {DATA_DIR_ENV: ""}):
+    ...     data_mirror() is None
+    True
+    """
+    return os.environ.get(DATA_DIR_ENV) or None
+
+
 def get_profile(name: str | None = None) -> Profile:
     """The profile called ``name``, or the one named by ``$QA_TUTORIAL_PROFILE`` (default "quick").
 
@@ -214,7 +232,7 @@ def load_profile_splits(profile: Profile, dataset: str = "squad", *, data_dir: s
     Args:
         profile: the run profile.
         dataset: a name in `qa_tutorial.data.DATASETS`.
-        data_dir: the mirror folder (default ``$QA_TUTORIAL_DATA_DIR``; none: the Hub).
+        data_dir: the mirror folder (default: `data_mirror`, ``$QA_TUTORIAL_DATA_DIR``; none: the Hub).
         eval_fraction, seed: passed to `split_by_article` when carving.
         answerable_only: keep only questions with a gold answer (`keep_answerable`) before the examples are
             counted: what SQuAD v1.1 training and scoring need when cleaning has emptied some answers.
@@ -224,6 +242,7 @@ def load_profile_splits(profile: Profile, dataset: str = "squad", *, data_dir: s
     """
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; known names: {sorted(DATASETS)}")
+    data_dir = data_dir if data_dir is not None else data_mirror()
     has_train, has_eval = _has_split(dataset, "train", data_dir), _has_split(dataset, "validation", data_dir)
     if has_train and has_eval:
         splits = datasets.DatasetDict(train=load_squad(dataset, "train", data_dir=data_dir),
@@ -240,8 +259,7 @@ def load_profile_splits(profile: Profile, dataset: str = "squad", *, data_dir: s
         splits = split_by_article(load_squad(dataset, source, data_dir=data_dir), eval_fraction=eval_fraction,
                                   seed=seed, held_out_titles=held_out)
     else:
-        folder = data_dir or os.environ.get("QA_TUTORIAL_DATA_DIR")
-        raise FileNotFoundError(f"no file of {dataset!r} found in the mirror folder {folder}")
+        raise FileNotFoundError(f"no file of {dataset!r} found in the mirror folder {data_dir}")
     for split, n in (("train", profile.train_examples), ("validation", profile.eval_examples)):
         if answerable_only:
             splits[split] = keep_answerable(splits[split])
