@@ -128,8 +128,13 @@ def save_for_sharing(model: Any, tokenizer: Any, path: str | os.PathLike, *, mod
 
 
 def hub_reachable(endpoint: str | None = None, timeout: float = 3.0) -> bool:
-    """Whether a TCP connection to the Hub endpoint opens within ``timeout`` seconds (no request is sent)."""
-    url = urlparse(endpoint or os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    """Whether a TCP connection to the Hub endpoint opens within ``timeout`` seconds (no request is sent).
+
+    ``endpoint`` defaults to huggingface_hub's (``HF_ENDPOINT`` as the library reads it, else huggingface.co).
+    """
+    from huggingface_hub import constants
+
+    url = urlparse(endpoint or constants.ENDPOINT)
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
         with socket.create_connection((url.hostname, port), timeout=timeout):
@@ -162,11 +167,13 @@ def push_to_hub(folder: str | os.PathLike, repo_id: str, *, token: str | None = 
         missing.append("*.safetensors")
     if missing:
         raise FileNotFoundError(f"{folder} is not ready to share: missing {missing}; make it with save_for_sharing")
-    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}:
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:  # huggingface_hub's offline mode (HF_HUB_OFFLINE, as the library reads it)
         raise HubUnavailableError("HF_HUB_OFFLINE is set: pushing needs the network. Unset it (and log in with "
                                   "`huggingface-cli login`) to push; the folder is saved locally at " + str(folder))
     if not hub_reachable(timeout=timeout):
-        raise HubUnavailableError(f"the Hub ({os.environ.get('HF_ENDPOINT') or 'https://huggingface.co'}) did not "
+        raise HubUnavailableError(f"the Hub ({constants.ENDPOINT}) did not "
                                   f"answer within {timeout:g} s; the folder is saved locally at {folder}")
     from huggingface_hub import HfApi
 

@@ -47,15 +47,19 @@ def test_model_card_metadata_round_trips(shared_folder):
 
 def test_push_fails_fast_in_offline_mode(shared_folder, monkeypatch):
     folder, _ = shared_folder
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # what HF_HUB_OFFLINE=1 sets when the library loads
     with pytest.raises(HubUnavailableError, match="HF_HUB_OFFLINE"):
         push_to_hub(folder, "someone/tiny-qa")
 
 
 def test_push_fails_fast_without_network(shared_folder, monkeypatch):
     folder, _ = shared_folder
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # the discard port: nothing listens
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # the discard port: nothing listens
     assert not hub_reachable()
     started = time.monotonic()
     with pytest.raises(HubUnavailableError, match="did not answer"):

@@ -171,15 +171,19 @@ def test_length_grouping_leaves_the_evaluation_order_alone(squad_slice, tiny_fol
         np.testing.assert_allclose(predicted[row, :n], expected[row, :n], atol=1e-4)
 
 
-def _qa_trainer(model, tokenizer, examples, output_dir, *, train_windows=None, group_by_length=False, **kwargs):
-    """A QATrainer scoring ``examples`` by default, with the windows of WINDOWS."""
+def _qa_trainer(model, tokenizer, examples, output_dir, *, train_windows=None, group_by_length=False,
+                eval_batch_size=1, **kwargs):
+    """A QATrainer scoring ``examples`` by default, with the windows of WINDOWS.
+
+    One window per evaluation batch by default: see test_qa_trainer_scores_do_not_depend_on_the_eval_batch_size.
+    """
     from transformers import DataCollatorWithPadding
 
     from qa_tutorial.training import QATrainer, eval_features
 
     args = training_arguments(output_dir=str(output_dir), report_to="none", group_by_length=group_by_length,
-                              per_device_train_batch_size=8, per_device_eval_batch_size=16, disable_tqdm=True,
-                              use_cpu=True, seed=0, data_seed=0)
+                              per_device_train_batch_size=8, per_device_eval_batch_size=eval_batch_size,
+                              disable_tqdm=True, use_cpu=True, seed=0, data_seed=0)
     return QATrainer(model=model, args=args, train_dataset=train_windows, eval_examples=examples,
                      eval_windows=eval_features(examples, tokenizer, **WINDOWS),
                      data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
@@ -251,6 +255,21 @@ def test_qa_trainer_evaluate_scores_what_it_is_given(squad_slice, tiny_folder, t
     assert trainer.last_evaluation == (0, default)  # only the trainer's own "eval" evaluation is remembered
 
 
+@pytest.mark.xfail(strict=True, reason="package bug: QATrainer.evaluate decodes the Trainer's logits of padding "
+                   "tokens (real values, not -100) inside each evaluation batch; they crowd the top n_best_size "
+                   "start/end positions, so EM/F1 depend on per_device_eval_batch_size and differ from evaluate_qa")
+def test_qa_trainer_scores_do_not_depend_on_the_eval_batch_size(squad_slice, tiny_folder, tmp_path):
+    model, tokenizer = _load(tiny_folder)
+    examples = squad_slice.select(range(20))
+    expected = evaluate_qa(model, tokenizer, examples, progress=False, device="cpu", **WINDOWS)[0]
+    for batch_size in (1, 16):
+        scores = _qa_trainer(model, tokenizer, examples, tmp_path / str(batch_size),
+                             eval_batch_size=batch_size).evaluate()
+        # measured: F1 13.18 with batches of 1 (= evaluate_qa), 15.18 with batches of 16
+        assert scores["eval_f1"] == pytest.approx(expected["f1"], abs=1e-6), batch_size
+        assert scores["eval_exact_match"] == pytest.approx(expected["exact_match"], abs=1e-6), batch_size
+
+
 def test_qa_trainer_evaluate_refuses_windows_without_their_examples(squad_slice, tiny_folder, tmp_path):
     from qa_tutorial.training import eval_features, train_features
 
@@ -264,7 +283,6 @@ def test_qa_trainer_evaluate_refuses_windows_without_their_examples(squad_slice,
     assert trainer.last_evaluation is None
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("eval_steps, evaluations", [(4, 1), (3, 2)])
 def test_train_qa_reuses_an_evaluation_at_the_last_step(squad_slice, tiny_folder, tmp_path, monkeypatch,
                                                          eval_steps, evaluations):
@@ -281,7 +299,8 @@ def test_train_qa_reuses_an_evaluation_at_the_last_step(squad_slice, tiny_folder
     model, tokenizer = _load(tiny_folder)
     examples = squad_slice.select(range(12))
     result = train_qa(model, tokenizer, squad_slice.select(range(40)), examples, output_dir=tmp_path, max_steps=4,
-                      eval_steps=eval_steps, per_device_train_batch_size=8, logging_steps=1, seed=0,
+                      eval_steps=eval_steps, per_device_train_batch_size=8, per_device_eval_batch_size=1,
+                      logging_steps=1, seed=0,
                       disable_tqdm=True, save_total_limit=1, device="cpu", **WINDOWS)
     assert len(calls) == evaluations and calls[-1] == 4  # no second evaluation of the same final weights
     assert set(result.metrics) >= {"eval_exact_match", "eval_f1"} and all(k.startswith("eval_") for k in result.metrics)
@@ -289,7 +308,6 @@ def test_train_qa_reuses_an_evaluation_at_the_last_step(squad_slice, tiny_folder
     assert result.metrics["eval_f1"] == pytest.approx(final["f1"], abs=1e-6)  # the metrics of the final weights
 
 
-@pytest.mark.slow
 def test_gradient_accumulation_halves_the_optimisation_steps_of_an_epoch(squad_slice, tiny_folder, tmp_path):
     from qa_tutorial.training import train_features
 
