@@ -266,3 +266,25 @@ def test_the_english_model_made_into_a_longformer_reads_held_out_articles_better
         scores, _ = evaluate_qa(model, tok, held_out, max_length=length, doc_stride=128, batch_size=4, progress=False)
         f1[name] = scores["f1"]
     assert f1["long"] >= f1["windows"] + 8, f1  # measured: 17.8 against 1.2
+
+
+def test_the_profiles_device_reaches_the_trainer(tmp_path, monkeypatch, data_dir):
+    """Profile.device is what train_qa trains on (it used to be printed only, and the trainer chose on its own)."""
+    from qa_tutorial import training
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    seen = []
+    real = training.train_qa
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["device"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_qa", spy)
+    finetuned_model(dataclasses.replace(SMALL, device="cpu"), "squad", data_dir=data_dir, seed=11)
+    assert seen == ["cpu"]
+    import torch
+
+    if not torch.cuda.is_available():  # asked for and missing: an error, not a silent fall back to the CPU
+        with pytest.raises(RuntimeError, match="no CUDA device"):
+            finetuned_model(dataclasses.replace(SMALL, device="cuda"), "squad", data_dir=data_dir, seed=12)
