@@ -32,6 +32,7 @@ __all__ = ["QuestionAnswerer", "window_span_candidates"]
 
 Answer = dict[str, Any]
 PIPELINE_ALIASES = {"max_seq_len": "max_length", "max_answer_len": "max_answer_length"}  # the 4.57 pipeline's names
+_DEFAULTS = {"max_length": 384, "max_answer_length": 15}  # QuestionAnswerer's, as the pipeline's
 
 
 def window_span_candidates(start_logits: np.ndarray, end_logits: np.ndarray, allowed: np.ndarray,
@@ -155,7 +156,7 @@ class QuestionAnswerer:
         handle_impossible_answer: let the empty answer ``""`` compete.
         batch_size: windows per forward pass.
         aliases: ``max_seq_len=`` and ``max_answer_len=``, the pipeline's names for ``max_length`` and
-            ``max_answer_length``.
+            ``max_answer_length``; an alias beside its name (set to another value than its default) is a TypeError.
 
     Calling it with ``question=`` and ``context=`` (strings, equal-length lists, or one of them a string) returns a
     dict ``{"score", "start", "end", "answer"}`` for one string pair and ``top_k=1``, a list of dicts for
@@ -179,7 +180,11 @@ class QuestionAnswerer:
         self.batch_size = batch_size
         self.defaults = {"top_k": top_k, "max_answer_length": max_answer_length, "doc_stride": doc_stride,
                          "handle_impossible_answer": handle_impossible_answer, "max_length": max_length}
-        self.defaults.update({PIPELINE_ALIASES[k]: v for k, v in aliases.items()})
+        for alias, value in aliases.items():
+            name = PIPELINE_ALIASES[alias]
+            if self.defaults[name] != _DEFAULTS[name]:
+                raise TypeError(f"give {name} or its pipeline alias {alias}, not both")
+            self.defaults[name] = value
 
     def __call__(self, *, question: str | Sequence[str], context: str | Sequence[str],
                  **overrides: Any) -> Answer | list[Answer] | list[Answer | list[Answer]]:

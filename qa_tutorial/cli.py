@@ -192,7 +192,7 @@ def cmd_evaluate(args: argparse.Namespace) -> dict:
         predictions = _read_json(args.predictions)
         na_probs = _read_json(args.na_probs) if args.na_probs else None
         references = references_from_examples(examples)
-        metrics = squad_v2(predictions, references, na_probs=na_probs) if version_2 \
+        metrics = squad_v2(predictions, references, na_probs=na_probs, na_prob_thresh=args.na_prob_thresh) if version_2 \
             else squad_v1(predictions, references)
     else:
         metrics, _, version_2, _ = _decode_and_score(args)
@@ -334,6 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
     _decoding_arguments(evaluate)
     evaluate.add_argument("--predictions", default=None, help="score this predictions.json instead of a model")
     evaluate.add_argument("--na-probs", default=None, help="null odds / no-answer probabilities file (SQuAD v2.0)")
+    evaluate.add_argument("--na-prob-thresh", type=float, default=float("inf"),
+                          help="count a question as unanswered when its --na-probs value is above this (default: inf, "
+                               "for predict's null_odds.json, whose answers already applied --null-threshold; the "
+                               "official script's 1.0 suits files of probabilities)")
     evaluate.add_argument("--output-dir", default=None, help="also write eval_results.json here")
     evaluate.set_defaults(run=cmd_evaluate)
 

@@ -22,7 +22,7 @@ from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
 from qa_tutorial.devices import resolve_device
 from qa_tutorial.features import prepare_eval_features, prepare_train_features
-from qa_tutorial.inference import decode_and_score
+from qa_tutorial.inference import LOGIT_PAD, decode_and_score
 
 __all__ = ["EVAL_ONLY_COLUMNS", "QATrainer", "TrainingResult", "eval_features", "history_frame",
            "mixed_precision_flags", "qa_scores", "train_features", "train_qa", "training_arguments"]
@@ -179,6 +179,24 @@ class QATrainer(Trainer):
         return eval_dataset, eval_features(eval_dataset, self.processing_class, max_length=self.max_length,
                                            doc_stride=self.doc_stride)
 
+    def _window_logits(self, logits: np.ndarray, lengths: list[int]) -> np.ndarray:
+        """Each window's own logits, left-aligned, with ``LOGIT_PAD`` past its end: shape (n_windows, longest).
+
+        The collator pads each batch to its longest window and the model gives the pad positions real logits; the
+        Trainer then pads the batches to one width with -100. Left unmasked, pad positions would compete for the
+        top ``n_best_size`` starts and ends (decoding drops them only after choosing), so the answers would depend
+        on which windows share a batch. With left padding the window's tokens sit at the end of its batch width.
+        """
+        out = np.full((len(lengths), max(lengths, default=0)), LOGIT_PAD, dtype=np.float32)
+        left = getattr(self.processing_class, "padding_side", "right") == "left"
+        batch = self.args.eval_batch_size
+        for first in range(0, len(lengths), batch):
+            width = max(lengths[first:first + batch])  # the collator's width for this batch
+            for row in range(first, min(first + batch, len(lengths))):
+                begin = width - lengths[row] if left else 0
+                out[row, :lengths[row]] = logits[row, begin:begin + lengths[row]]
+        return out
+
     def evaluate(self, eval_dataset: Any = None, ignore_keys: list[str] | None = None,
                  metric_key_prefix: str = "eval", **kwargs: Any) -> dict[str, float]:
         """Predict, decode and score; log and return ``{metric_key_prefix}_exact_match``, ``_f1``, ...
@@ -191,7 +209,9 @@ class QATrainer(Trainer):
         examples, windows = self._examples_and_windows(eval_dataset)
         inputs = windows.remove_columns([c for c in EVAL_ONLY_COLUMNS if c in windows.column_names])
         output = self.predict(inputs, ignore_keys=ignore_keys, metric_key_prefix=metric_key_prefix)
-        start_logits, end_logits = output.predictions[:2]  # (n_features, longest window), padded with -100
+        lengths = [len(ids) for ids in windows.select_columns(["input_ids"]).to_dict()["input_ids"]]
+        start_logits, end_logits = (self._window_logits(np.asarray(logits), lengths)
+                                    for logits in output.predictions[:2])
         metrics = qa_scores(examples, windows, start_logits, end_logits,
                             version_2_with_negative=self.version_2_with_negative, prefix=metric_key_prefix)
         metrics.update({k: v for k, v in output.metrics.items() if k.endswith(("_runtime", "_samples_per_second"))})

@@ -113,13 +113,81 @@ def test_long_context_uses_windows_and_batching_changes_nothing(bert, squad_item
     assert any(x["start"] > 200 for a in one for x in a)
 
 
-def test_longformer_answers(bpe_tokenizer):
-    model = build_tiny_longformer_qa(bpe_tokenizer, attention_window=16, max_length=256).eval()
-    qa = QuestionAnswerer(model, bpe_tokenizer, max_seq_len=64, doc_stride=16, top_k=2, batch_size=4)
-    context = " ".join([CONTEXT] * 4)
-    out = qa(question="Where is Normandy?", context=context)
-    assert len(out) == 2 and out[0]["score"] >= out[1]["score"]
-    assert all(context[a["start"]:a["end"]] == a["answer"] for a in out)
+def _softmax_over(logits, positions):
+    """{position: probability}, a softmax over ``logits[positions]`` only."""
+    values = np.exp(logits[positions] - logits[positions].max())
+    return dict(zip(positions, values / values.sum()))
+
+
+@pytest.fixture(scope="module")
+def longformer(bpe_tokenizer):
+    return build_tiny_longformer_qa(bpe_tokenizer, attention_window=16, max_length=256).eval()
+
+
+def _direct_answers(model, tokenizer, question, context, *, max_length, doc_stride, max_answer_length, top_k,
+                    handle_impossible_answer=False):
+    """The documented rule, computed plainly: each window forwarded alone with ``model(...)``; in each window a
+    softmax over the context tokens and CLS; span score p_start * p_end (CLS excluded, at most max_answer_length
+    tokens); the best 2 * top_k + 10 spans of each window (as QuestionAnswerer keeps them) widened to whole words;
+    equal texts (ignoring case) of all windows add their scores; the empty answer scores the minimum CLS score."""
+    encoding = tokenizer(question.lstrip(), context, truncation="only_second", max_length=max_length,
+                         stride=doc_stride, return_overflowing_tokens=True, return_offsets_mapping=True)
+    found, null = {}, float("inf")
+    for w, ids in enumerate(encoding["input_ids"]):
+        with torch.no_grad():
+            out = model(input_ids=torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long))
+        context_tokens = [t for t, s in enumerate(encoding.sequence_ids(w)) if s == 1]
+        cls = ids.index(tokenizer.cls_token_id)
+        allowed = [cls, *context_tokens]
+
+        p_start, p_end = (_softmax_over(logits[0].double().numpy(), allowed)
+                          for logits in (out.start_logits, out.end_logits))
+        null = min(null, p_start[cls] * p_end[cls])
+        spans = sorted(((p_start[a] * p_end[b], a, b) for a in context_tokens for b in context_tokens
+                        if 0 <= b - a < max_answer_length), key=lambda span: -span[0])[:2 * top_k + 10]
+        words, offsets = encoding.word_ids(w), encoding["offset_mapping"][w]
+        for score, a, b in spans:
+            while a > 0 and words[a - 1] == words[a]:
+                a -= 1
+            while b + 1 < len(words) and words[b + 1] == words[b]:
+                b += 1
+            begin, end = offsets[a][0], offsets[b][1]
+            text = context[begin:end]
+            if text.lower() in found:
+                found[text.lower()]["score"] += score
+            else:
+                found[text.lower()] = {"score": score, "start": begin, "end": end, "answer": text}
+    answers = list(found.values())
+    if handle_impossible_answer:
+        answers.append({"score": null, "start": 0, "end": 0, "answer": ""})
+    return sorted(answers, key=lambda a: a["score"], reverse=True)[:top_k], len(encoding["input_ids"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("context, settings", [
+    (" ".join([CONTEXT] * 4), {"top_k": 2, "max_length": 64, "doc_stride": 16, "max_answer_length": 15}),
+    (" ".join([CONTEXT] * 4), {"top_k": 1, "max_seq_len": 48, "doc_stride": 16, "max_answer_len": 6}),
+    ("corpus", {"top_k": 5, "max_length": 64, "doc_stride": 24, "max_answer_length": 4,
+                "handle_impossible_answer": True}),
+], ids=["repeated-top2", "repeated-top1-aliases", "corpus-top5-null"])
+def test_longformer_answers_equal_a_direct_computation(bpe_tokenizer, longformer, context, settings):
+    from conftest import CORPUS
+
+    context = " ".join(CORPUS) if context == "corpus" else context
+    question = "Where is Normandy?"
+    model = longformer
+    got = QuestionAnswerer(model, bpe_tokenizer, batch_size=4, **settings)(question=question, context=context)
+    got = [got] if isinstance(got, dict) else got
+    plain = {"max_seq_len": "max_length", "max_answer_len": "max_answer_length"}
+    expected, n_windows = _direct_answers(model, bpe_tokenizer, question, context,
+                                          **{plain.get(k, k): v for k, v in settings.items()})
+    assert n_windows > 1  # the context is longer than one window
+    assert len(got) == settings["top_k"]
+    assert [(a["answer"], a["start"], a["end"]) for a in got] == [(a["answer"], a["start"], a["end"])
+                                                                for a in expected]
+    np.testing.assert_allclose([a["score"] for a in got], [a["score"] for a in expected], rtol=0, atol=1e-5)
+    assert all(context[a["start"]:a["end"]] == a["answer"] for a in got)
+    assert [a["score"] for a in got] == sorted((a["score"] for a in got), reverse=True)
 
 
 @pytest.mark.parametrize("kwargs, error", [
@@ -192,3 +260,47 @@ def test_longformer_parity_with_the_457_pipeline(bpe_tokenizer, settings):
     got = QuestionAnswerer(model, bpe_tokenizer, batch_size=4)(question="Where is Normandy?", context=context,
                                                                **settings)
     _assert_same(got, pipe(question="Where is Normandy?", context=context, **settings), settings["top_k"])
+
+
+# The pipeline's names max_seq_len / max_answer_len are aliases of max_length / max_answer_length
+
+
+LONG = " ".join([CONTEXT] * 3)  # several windows of 48 tokens
+
+
+def test_pipeline_aliases_mean_the_package_names(small_bert):
+    model, tok = small_bert
+    question = "Where is Normandy?"
+    named = QuestionAnswerer(model, tok, max_length=48, doc_stride=16, max_answer_length=2, top_k=5)
+    alias = QuestionAnswerer(model, tok, max_seq_len=48, doc_stride=16, max_answer_len=2, top_k=5)
+    default = QuestionAnswerer(model, tok, doc_stride=16, top_k=5)
+    assert named(question=question, context=LONG) == alias(question=question, context=LONG)
+    assert named(question=question, context=LONG) != default(question=question, context=LONG)  # the setting counts
+    per_call = default(question=question, context=LONG, max_seq_len=48, max_answer_len=2)
+    assert per_call == default(question=question, context=LONG, max_length=48, max_answer_length=2)
+    assert per_call == named(question=question, context=LONG)
+    # an alias given per call overrides the constructor's name
+    assert named(question=question, context=LONG, max_answer_len=15) == named(question=question, context=LONG,
+                                                                                max_answer_length=15)
+
+
+@pytest.mark.parametrize("both", [{"max_length": 48, "max_seq_len": 48}, {"max_answer_length": 3, "max_answer_len": 3}])
+def test_a_name_and_its_alias_in_one_call_is_a_type_error(small_bert, both):
+    model, tok = small_bert
+    with pytest.raises(TypeError, match="not both"):
+        QuestionAnswerer(model, tok)(question="Where is Normandy?", context=CONTEXT, **both)
+
+
+@pytest.mark.parametrize("both", [{"max_length": 64, "max_seq_len": 32}, {"max_answer_length": 3, "max_answer_len": 5}])
+def test_a_name_and_its_alias_in_the_constructor_is_a_type_error(small_bert, both):
+    model, tok = small_bert
+    with pytest.raises(TypeError):
+        QuestionAnswerer(model, tok, **both)
+
+
+def test_max_question_len_is_gone(small_bert):
+    model, tok = small_bert
+    with pytest.raises(TypeError, match="max_question_len"):
+        QuestionAnswerer(model, tok, max_question_len=32)
+    with pytest.raises(TypeError, match="max_question_len"):
+        QuestionAnswerer(model, tok)(question="Where is Normandy?", context=CONTEXT, max_question_len=32)

@@ -398,3 +398,27 @@ def test_train_passes_its_flags_to_train_qa(tiny_folder, data_dir, tmp_path, mon
                                  "doc_stride", "max_steps", "learning_rate", "seed", "version_2_with_negative")} == {
         "gradient_accumulation_steps": 4, "per_device_train_batch_size": 8, "device": "cpu", "max_length": 96,
         "doc_stride": 24, "max_steps": 3, "learning_rate": 1e-4, "seed": 7, "version_2_with_negative": False}
+
+
+@pytest.mark.realdata
+def test_scoring_a_null_odds_file_applies_no_second_threshold(data_dir, tmp_path, capsys):
+    """predict's null_odds.json are unbounded scores whose answers already applied --null-threshold: scoring the
+    file must not treat odds above the official script's 1.0 as "no answer" (evaluate --model does not)."""
+    from qa_tutorial.data import first_n, load_squad
+    from qa_tutorial.metrics import references_from_examples, squad_v2
+
+    rows = first_n(load_squad("squad_v2", data_dir=data_dir), 6)
+    references = references_from_examples(rows)
+    predictions = {r["id"]: (r["answers"]["text"][0] if r["answers"]["text"] else "") for r in references}
+    odds = dict.fromkeys(predictions, 1.5)  # confident spans that a threshold of 1.0 would throw away
+    (tmp_path / "p.json").write_text(json.dumps(predictions))
+    (tmp_path / "o.json").write_text(json.dumps(odds))
+    args = ["evaluate", "--dataset", "squad_v2", "--data-dir", str(data_dir), "--max-examples", "6",
+            "--predictions", str(tmp_path / "p.json"), "--na-probs", str(tmp_path / "o.json")]
+    assert main(args) == 0
+    scored = json.loads(capsys.readouterr().out)
+    assert scored["exact"] == 100.0  # every prediction is the gold answer
+    assert scored == squad_v2(predictions, references, na_probs=odds, na_prob_thresh=float("inf"))
+    assert main([*args, "--na-prob-thresh", "1.0"]) == 0  # the official script's rule, when asked for
+    official = json.loads(capsys.readouterr().out)
+    assert official == squad_v2(predictions, references, na_probs=odds) and official["exact"] < 100.0

@@ -210,20 +210,21 @@ def test_group_by_length_batches_windows_of_similar_length(squad_slice, tiny_fol
         assert {len(batch) for batch in found[:-1]} == {8}
         spread[grouped] = np.mean([max(batch) - min(batch) for batch in found])
     print(f"mean length spread in a batch: {spread[False]:.1f} shuffled, {spread[True]:.1f} grouped")
-    assert spread[True] < 0.25 * spread[False]
+    # measured 101.3 shuffled, 23.0 grouped: the Trainer sorts 4 random mega-batches of windows by length
+    assert spread[True] < 0.4 * spread[False]
 
 
 @pytest.fixture(scope="module")
 def scored_elsewhere(squad_slice):
     """Examples the trainer was not built with: questions of another part of the slice."""
-    return squad_slice.select(range(100, 130))
+    return squad_slice.select(range(100, 115))
 
 
 def test_qa_trainer_evaluate_scores_what_it_is_given(squad_slice, tiny_folder, tmp_path, scored_elsewhere):
     from qa_tutorial.training import eval_features
 
     model, tokenizer = _load(tiny_folder)
-    own = squad_slice.select(range(20))
+    own = squad_slice.select(range(12))
     trainer = _qa_trainer(model, tokenizer, own, tmp_path)
 
     def reference(examples, **windows):
@@ -255,10 +256,8 @@ def test_qa_trainer_evaluate_scores_what_it_is_given(squad_slice, tiny_folder, t
     assert trainer.last_evaluation == (0, default)  # only the trainer's own "eval" evaluation is remembered
 
 
-@pytest.mark.xfail(strict=True, reason="package bug: QATrainer.evaluate decodes the Trainer's logits of padding "
-                   "tokens (real values, not -100) inside each evaluation batch; they crowd the top n_best_size "
-                   "start/end positions, so EM/F1 depend on per_device_eval_batch_size and differ from evaluate_qa")
 def test_qa_trainer_scores_do_not_depend_on_the_eval_batch_size(squad_slice, tiny_folder, tmp_path):
+    """Pad positions inside an evaluation batch carry real logits: QATrainer must mask them before decoding."""
     model, tokenizer = _load(tiny_folder)
     examples = squad_slice.select(range(20))
     expected = evaluate_qa(model, tokenizer, examples, progress=False, device="cpu", **WINDOWS)[0]
@@ -268,6 +267,33 @@ def test_qa_trainer_scores_do_not_depend_on_the_eval_batch_size(squad_slice, tin
         # measured: F1 13.18 with batches of 1 (= evaluate_qa), 15.18 with batches of 16
         assert scores["eval_f1"] == pytest.approx(expected["f1"], abs=1e-6), batch_size
         assert scores["eval_exact_match"] == pytest.approx(expected["exact_match"], abs=1e-6), batch_size
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_qa_trainer_takes_each_windows_own_logits_out_of_its_batch(squad_slice, tiny_folder, tmp_path, side):
+    """Batches of 2, padded by the collator on ``side``, then to one width with -100 by the Trainer: each window's
+    logits come back left-aligned, with LOGIT_PAD past its end."""
+    import copy
+
+    from qa_tutorial.inference import LOGIT_PAD
+
+    model, tokenizer = _load(tiny_folder)
+    tokenizer = copy.deepcopy(tokenizer)
+    tokenizer.padding_side = side
+    trainer = _qa_trainer(model, tokenizer, squad_slice.select(range(2)), tmp_path, eval_batch_size=2)
+    lengths = [3, 1, 2]  # batches [3, 1] (width 3) and [2] (width 2); the Trainer's width is 3
+    own = [np.array([1.0, 2.0, 3.0]), np.array([4.0]), np.array([5.0, 6.0])]
+    widths = [3, 3, 2]
+    padded = np.full((3, 3), -100.0)
+    for row, (values, width) in enumerate(zip(own, widths)):
+        begin = width - len(values) if side == "left" else 0
+        padded[row, :width] = 9.0  # the model's logits of pad tokens: real numbers
+        padded[row, begin:begin + len(values)] = values
+    out = trainer._window_logits(padded, lengths)
+    expected = np.full((3, 3), LOGIT_PAD)
+    for row, values in enumerate(own):
+        expected[row, :len(values)] = values
+    np.testing.assert_array_equal(out, expected)
 
 
 def test_qa_trainer_evaluate_refuses_windows_without_their_examples(squad_slice, tiny_folder, tmp_path):

@@ -268,6 +268,7 @@ def test_the_english_model_made_into_a_longformer_reads_held_out_articles_better
     assert f1["long"] >= f1["windows"] + 8, f1  # measured: 17.8 against 1.2
 
 
+@pytest.mark.slow
 def test_the_profiles_device_reaches_the_trainer(tmp_path, monkeypatch, data_dir):
     """Profile.device is what train_qa trains on (it used to be printed only, and the trainer chose on its own)."""
     from qa_tutorial import training
