@@ -29,17 +29,20 @@ def run_script(name: str, *args: str, data_dir) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_features_identical_to_the_seeds_loop(data_dir):
     out = run_script("features.py", "--limit", "300", "--repeat", "1", data_dir=data_dir)
     assert "identical features (seeds vs package" in out and out.rstrip().endswith("True")
     assert "package speed-up vs seeds" in out and "labelling cost over the floor" in out
 
 
+@pytest.mark.slow
 def test_features_unpadded(data_dir):
     out = run_script("features.py", "--limit", "300", "--repeat", "1", "--no-padding", data_dir=data_dir)
     assert "padding=False" in out and out.rstrip().endswith("True")
 
 
+@pytest.mark.slow
 def test_training_feeds_every_window_once(data_dir):
     out = run_script("training.py", "--examples", "40", "--hidden-size", "32", data_dir=data_dir)
     rows = dict(re.findall(r"^(max_length \(seeds\)|dynamic \+ group_by_length|dynamic)\s+\d+\s+(\d+)", out, re.MULTILINE))
@@ -49,12 +52,14 @@ def test_training_feeds_every_window_once(data_dir):
     assert "faster per epoch" in out
 
 
+@pytest.mark.slow
 def test_answering_same_answers_for_every_batch_size(data_dir):
     out = run_script("answering.py", "--questions", "2", "--repeat", "1", "--batch-sizes", "1,4",
                      "--hidden-size", "32", data_dir=data_dir)
     assert "identical answers to batch 1: batch 4: True" in out
 
 
+@pytest.mark.slow
 def test_gpu_training_cpu_smoke_with_saved_lengths(data_dir, tmp_path):
     lengths = tmp_path / "lengths.npy"
     out = run_script("gpu_training.py", "--save-lengths", str(lengths), "--length-examples", "200",
@@ -69,6 +74,7 @@ def test_gpu_training_cpu_smoke_with_saved_lengths(data_dir, tmp_path):
     assert "ours vs seeds:" in out
 
 
+@pytest.mark.slow
 def test_gpu_training_refuses_without_cuda_unless_asked(data_dir):
     if torch.cuda.is_available():
         pytest.skip("a CUDA device is present")
@@ -78,6 +84,7 @@ def test_gpu_training_refuses_without_cuda_unless_asked(data_dir):
     assert done.returncode != 0 and "--allow-cpu" in (done.stdout + done.stderr)
 
 
+@pytest.mark.slow
 def test_longformer_checkpointing_same_loss(data_dir):
     out = run_script("longformer_memory.py", "--device", "cpu", "--repeat", "1", data_dir=data_dir)
     assert "same first-step loss with and without checkpointing: True" in out

@@ -56,6 +56,7 @@ def test_evaluate_a_model_matches_its_predictions_file(tiny_folder, data_dir, tm
     assert json.loads(capsys.readouterr().out) == pytest.approx(direct)
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_train_quick_profile_writes_a_shareable_folder(data_dir, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("QA_TUTORIAL_PROFILE", "quick")

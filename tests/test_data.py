@@ -353,6 +353,7 @@ def _run(code: str, home: Path, **env: str) -> subprocess.CompletedProcess:
                           check=False)
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_without_a_mirror_names_load_from_the_hub_cache(seeded_hub):
     home, expected = seeded_hub
@@ -396,6 +397,7 @@ def test_data_download_builds_a_mirror_that_loads_like_the_hub(seeded_hub, tmp_p
     assert json.loads(again.stdout)["files"] == {"squad": {"validation": "kept"}}  # resumes, keeps what is there
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_data_download_reports_what_it_could_not_get(seeded_hub, tmp_path):
     home, _ = seeded_hub

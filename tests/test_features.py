@@ -205,6 +205,7 @@ def squad_dev(data_dir):
     return columns
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_squad_dev_labels_round_trip(squad_dev, squad_tokenizer):
     train = prepare_train_features(squad_dev, squad_tokenizer)
@@ -226,6 +227,7 @@ def test_squad_dev_labels_round_trip(squad_dev, squad_tokenizer):
     assert share >= 0.99
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_squad_dev_feature_count_matches_plain_tokenizer_windows(squad_dev, squad_tokenizer):
     """The seeds' recipe: tokenizer(question.lstrip(), context, only_second, 384, stride 128, overflow)."""

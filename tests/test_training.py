@@ -70,6 +70,7 @@ def test_history_frame_merges_entries_of_one_step():
     assert frame.loc[1, "loss"] == 2.0 and frame.loc[1, "eval_f1"] == 12.5 and np.isnan(frame.loc[0, "eval_f1"])
 
 
+@pytest.mark.slow
 def test_trainer_learns_the_training_slice(squad_slice, tiny_folder, tmp_path):
     model, tokenizer = _load(tiny_folder)
     before = evaluate_qa(model, tokenizer, squad_slice, progress=False, **WINDOWS)[0]["f1"]
@@ -88,6 +89,7 @@ def test_trainer_learns_the_training_slice(squad_slice, tiny_folder, tmp_path):
     assert sorted(p.name for p in tmp_path.glob("checkpoint-*"))  # checkpoints were saved
 
 
+@pytest.mark.slow
 def test_trainer_resumes_from_a_checkpoint(squad_slice, tiny_folder, tmp_path):
     model, tokenizer = _load(tiny_folder)
     common = dict(**WINDOWS, learning_rate=2e-3, per_device_train_batch_size=16, seed=0, logging_steps=5,
@@ -104,6 +106,7 @@ def test_trainer_resumes_from_a_checkpoint(squad_slice, tiny_folder, tmp_path):
         torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-4)  # the same weights as the uninterrupted run
 
 
+@pytest.mark.slow
 def test_plain_loop_learns_the_training_slice(squad_slice, tiny_folder):
     model, tokenizer = _load(tiny_folder)
     before = evaluate_qa(model, tokenizer, squad_slice, progress=False, **WINDOWS)[0]["f1"]

@@ -31,6 +31,7 @@ def test_unknown_dataset_is_refused():
         finetuned_model(QUICK, "trivia")
 
 
+@pytest.mark.slow
 def test_quick_model_is_trained_once_and_reused(tmp_path, monkeypatch, data_dir):
     monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     first = finetuned_model(SMALL, "squad", data_dir=data_dir)
@@ -69,6 +70,7 @@ finetuned_model(dataclasses.replace(QUICK, **json.loads(sys.argv[1])), "squad", 
 """
 
 
+@pytest.mark.slow
 def test_a_killed_fine_tune_resumes_from_its_last_checkpoint(tmp_path, monkeypatch, data_dir):
     import subprocess
     import sys
@@ -102,6 +104,7 @@ def test_a_killed_fine_tune_resumes_from_its_last_checkpoint(tmp_path, monkeypat
     assert not work[0].exists()  # the work folder goes once the model is in place
 
 
+@pytest.mark.slow
 def test_the_v2_model_continues_from_the_v1_model_on_the_same_held_out_articles(tmp_path, monkeypatch, data_dir):
     from qa_tutorial.pretrained import MINILM
 
