@@ -75,3 +75,16 @@ def squad_tokenizer(data_dir):
     document = json.load(gzip.open(data_dir / "squad-v1.1" / "dev.json.gz", "rt", encoding="utf-8"))
     contexts = [p["context"] for article in document["data"] for p in article["paragraphs"]]
     return train_wordpiece_tokenizer(contexts, vocab_size=6000)
+
+
+LONG_QUESTION = "Where is the Amazon rainforest?"  # asked of LONG_CONTEXT, several windows of a tiny Longformer
+LONG_CONTEXT = " ".join(CORPUS * 3)
+
+
+@pytest.fixture(scope="session")
+def tiny_longformer(bpe_tokenizer):
+    """A tiny random Longformer QA model (attention window 16, up to 512 tokens), in eval mode."""
+    from qa_tutorial.models import build_tiny_longformer_qa
+
+    return build_tiny_longformer_qa(bpe_tokenizer, attention_window=16, max_length=512, seed=1, hidden_size=32,
+                                    num_attention_heads=2, intermediate_size=64).eval()

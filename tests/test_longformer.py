@@ -6,7 +6,8 @@ import logging
 
 import pytest
 import torch
-from conftest import CORPUS
+from conftest import CORPUS, LONG_CONTEXT
+from conftest import LONG_QUESTION as QUESTION
 from transformers import LongformerConfig
 from transformers.models.longformer.modeling_longformer import _compute_global_attention_mask
 
@@ -19,16 +20,6 @@ from qa_tutorial.longformer import (
     question_global_attention,
     window_batches,
 )
-from qa_tutorial.models import build_tiny_longformer_qa
-
-QUESTION = "Where is the Amazon rainforest?"
-LONG_CONTEXT = " ".join(CORPUS * 3)
-TINY = {"hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64}
-
-
-@pytest.fixture(scope="module")
-def model(bpe_tokenizer):
-    return build_tiny_longformer_qa(bpe_tokenizer, attention_window=16, max_length=512, seed=1, **TINY).eval()
 
 
 def test_window_arithmetic():
@@ -48,17 +39,17 @@ def test_global_attention_matches_the_models_own_rule(bpe_tokenizer):
         question_global_attention(torch.tensor([[0, 5, 6]]), sep_token_id=2)
 
 
-def test_explicit_padding_gives_the_models_logits_without_its_warning(model, bpe_tokenizer, caplog):
+def test_explicit_padding_gives_the_models_logits_without_its_warning(tiny_longformer, bpe_tokenizer, caplog):
     enc = bpe_tokenizer(QUESTION, LONG_CONTEXT, truncation="only_second", max_length=150, return_tensors="pt")
     padded = pad_to_attention_window(dict(enc), 16, bpe_tokenizer.pad_token_id)
     assert padded["input_ids"].shape == (1, 160) and padded["attention_mask"][0, 150:].sum() == 0
     assert (padded["input_ids"][0, 150:] == bpe_tokenizer.pad_token_id).all()
     assert torch.equal(padded["input_ids"][:, :150], enc["input_ids"])
     with torch.no_grad():
-        automatic = model(**enc).start_logits
+        automatic = tiny_longformer(**enc).start_logits
         with caplog.at_level(logging.WARNING):
             caplog.clear()
-            explicit = model(**padded).start_logits
+            explicit = tiny_longformer(**padded).start_logits
     assert not [r for r in caplog.records if "padded" in r.getMessage()]
     torch.testing.assert_close(explicit[:, :150], automatic, rtol=1e-5, atol=1e-5)
 

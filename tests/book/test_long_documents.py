@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import CORPUS
+from conftest import CORPUS, LONG_CONTEXT
+from conftest import LONG_QUESTION as QUESTION
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,16 +21,6 @@ from qa_tutorial.book.long_documents import (
 from qa_tutorial.data import first_n, load_squad
 from qa_tutorial.features import tokenize_windows
 from qa_tutorial.longformer import local_reach, padded_length
-from qa_tutorial.models import build_tiny_longformer_qa
-
-QUESTION = "Where is the Amazon rainforest?"
-LONG_CONTEXT = " ".join(CORPUS * 3)
-TINY = {"hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64}
-
-
-@pytest.fixture(scope="module")
-def model(bpe_tokenizer):
-    return build_tiny_longformer_qa(bpe_tokenizer, attention_window=16, max_length=512, seed=1, **TINY).eval()
 
 
 @settings(max_examples=40, deadline=None)
@@ -72,8 +63,8 @@ def test_peak_memory_on_cpu_sees_intermediate_tensors():
     assert peak_memory(lambda: None)[1] == 0
 
 
-def test_compare_long_and_windows_one_pass_against_many(model, bpe_tokenizer):
-    long, short = compare_long_and_windows(model, bpe_tokenizer, QUESTION, " ".join(CORPUS), long_length=512,
+def test_compare_long_and_windows_one_pass_against_many(tiny_longformer, bpe_tokenizer):
+    long, short = compare_long_and_windows(tiny_longformer, bpe_tokenizer, QUESTION, " ".join(CORPUS), long_length=512,
                                            window_length=64, doc_stride=16, repeats=1)
     assert (long.approach, short.approach) == ("512 tokens at once", "64-token windows")
     assert long.windows == long.forward_passes == 1
@@ -86,13 +77,13 @@ def test_compare_long_and_windows_one_pass_against_many(model, bpe_tokenizer):
     assert short.padded_tokens == short.windows * 64 and short.seconds > 0 and short.peak_memory_bytes > 0
 
 
-def test_question_reach_local_attention_is_bounded_and_global_reaches_everything(model, bpe_tokenizer):
+def test_question_reach_local_attention_is_bounded_and_global_reaches_everything(tiny_longformer, bpe_tokenizer):
     enc = bpe_tokenizer(QUESTION, LONG_CONTEXT, truncation="only_second", max_length=200, return_tensors="pt")
-    reach = question_reach(model, enc["input_ids"], enc["attention_mask"], sep_token_id=bpe_tokenizer.sep_token_id)
+    reach = question_reach(tiny_longformer, enc["input_ids"], enc["attention_mask"], sep_token_id=bpe_tokenizer.sep_token_id)
     question_tokens = len(bpe_tokenizer(QUESTION, add_special_tokens=False)["input_ids"])
     assert reach["context tokens"] == 200 - question_tokens - 4
     assert reach["reached with global attention"] == reach["context tokens"]
-    limit = local_reach(model.config)  # 2 layers x 8 tokens on each side
+    limit = local_reach(tiny_longformer.config)  # 2 layers x 8 tokens on each side
     assert limit - 3 <= reach["reached with local attention only"] <= limit
 
 
