@@ -72,7 +72,7 @@ def long_vs_windows_figure(rows: Iterable[Mapping[str, Any]], *, title: str | No
     Args:
         rows: one mapping per (document, approach) with "document", "approach", "windows", "padded_tokens",
             "seconds" and "peak_memory_bytes" (e.g. ``dataclasses.asdict`` of a
-            `qa_tutorial.longformer.PassMeasurement` plus a "document" label).
+            `qa_tutorial.book.long_documents.PassMeasurement` plus a "document" label).
         title: a title over the three panels.
         xlabel: the label under each panel's documents (keep the document labels short: they share the axis).
         figsize: the figure size in inches.
