@@ -307,10 +307,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--version-2", dest="version_2", action="store_true", default=None,
                        help="SQuAD v2.0 rules (default: when the data has unanswerable questions)")
     train.add_argument("--version-1", dest="version_2", action="store_false", help="SQuAD v1.1 rules")
-    train.add_argument("--epochs", type=float, default=None, help="default: the profile's")
+    train.add_argument("--num-train-epochs", "--epochs", dest="epochs", type=float, default=None,
+                       help="as train_qa's num_train_epochs (default: the profile's)")
     train.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (overrides epochs)")
     train.add_argument("--learning-rate", type=float, default=None)
-    train.add_argument("--batch-size", type=int, default=None, help="per device")
+    train.add_argument("--per-device-train-batch-size", "--batch-size", dest="batch_size", type=int, default=None,
+                       help="windows per batch on each process (default: the profile's)")
     train.add_argument("--gradient-accumulation-steps", type=int, default=1,
                        help="batches whose gradients are added up before each optimisation step (default: 1)")
     _window_arguments(train, default=None)

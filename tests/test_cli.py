@@ -423,3 +423,10 @@ def test_scoring_a_null_odds_file_applies_no_second_threshold(data_dir, tmp_path
     assert main([*args, "--na-prob-thresh", "1.0"]) == 0  # the official script's rule, when asked for
     official = json.loads(capsys.readouterr().out)
     assert official == squad_v2(predictions, references, na_probs=odds) and official["exact"] < 100.0
+
+
+def test_train_flags_have_train_qas_names():
+    parse = build_parser().parse_args
+    long = parse(["train", "--num-train-epochs", "2", "--per-device-train-batch-size", "8"])
+    short = parse(["train", "--epochs", "2", "--batch-size", "8"])
+    assert (long.epochs, long.batch_size) == (short.epochs, short.batch_size) == (2.0, 8)
