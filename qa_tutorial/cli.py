@@ -174,7 +174,7 @@ def cmd_train(args: argparse.Namespace) -> dict:
 
 
 def cmd_predict(args: argparse.Namespace) -> dict:
-    metrics, decoded, version_2, _ = _decode_and_score(args)
+    _, decoded, version_2, _ = _decode_and_score(args)
     out = Path(args.output_dir)
     written = [write_json_atomic(out / "predictions.json", decoded.predictions),
                write_json_atomic(out / "nbest_predictions.json", decoded.nbest)]
