@@ -26,7 +26,7 @@ import torch
 
 from qa_tutorial.devices import resolve_device
 from qa_tutorial.features import cls_positions, context_token_bounds, tokenize_windows
-from qa_tutorial.inference import MODEL_INPUTS, predict_logits
+from qa_tutorial.inference import MODEL_INPUTS, check_window_length, predict_logits
 
 __all__ = ["QuestionAnswerer", "window_span_candidates"]
 
@@ -109,6 +109,9 @@ def _add(found: dict[str, Answer], context: str, begin: int, stop: int, score: f
 
 def _as_lists(question: str | Sequence[str], context: str | Sequence[str]) -> tuple[list[str], list[str], bool]:
     """Broadcast question/context arguments to two equal-length lists; say whether the input was a list."""
+    for name, value in (("question", question), ("context", context)):
+        if not isinstance(value, (str, Sequence)):
+            raise TypeError(f"{name} must be a string or a list of strings, got {type(value).__name__}")
     many = not isinstance(question, str) or not isinstance(context, str)
     questions = [question] if isinstance(question, str) else list(question)
     contexts = [context] if isinstance(context, str) else list(context)
@@ -121,9 +124,9 @@ def _as_lists(question: str | Sequence[str], context: str | Sequence[str]) -> tu
     if not questions:
         raise ValueError("no questions given")
     for i, (q, c) in enumerate(zip(questions, contexts)):
-        if not isinstance(q, str) or not isinstance(c, str):
-            raise TypeError(f"item {i}: question and context must be strings, got {type(q).__name__}, "
-                            f"{type(c).__name__}")
+        for name, value in (("question", q), ("context", c)):
+            if not isinstance(value, str):
+                raise TypeError(f"item {i}: {name} must be a string, got {type(value).__name__}")
         if not q.strip():
             raise ValueError(f"item {i}: the question is empty")
         if not c.strip():
@@ -140,6 +143,25 @@ def _renamed(options: dict[str, Any]) -> dict[str, Any]:
                 raise TypeError(f"give {new} or its pipeline alias {old}, not both")
             out[new] = out.pop(old)
     return out
+
+
+def _check_options(opts: dict[str, Any]) -> None:
+    """A TypeError or ValueError naming the option, for options of the wrong type or out of range.
+
+    >>> _check_options({"top_k": 2.5, "max_answer_length": 15, "doc_stride": 128, "max_length": 384,
+    ...                 "handle_impossible_answer": False})
+    Traceback (most recent call last):
+    ...
+    TypeError: top_k must be a whole number, got 2.5 (float)
+    """
+    for name, lowest in (("max_length", 1), ("doc_stride", 0), ("max_answer_length", 1), ("top_k", 1)):
+        value = opts[name]
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be a whole number, got {value!r} ({type(value).__name__})")
+        if value < lowest:
+            raise ValueError(f"{name} must be >= {lowest}, got {value}")
+    if not isinstance(opts["handle_impossible_answer"], (bool, np.bool_)):
+        raise TypeError(f"handle_impossible_answer must be True or False, got {opts['handle_impossible_answer']!r}")
 
 
 class QuestionAnswerer:
@@ -170,8 +192,8 @@ class QuestionAnswerer:
         if not getattr(tokenizer, "is_fast", False):
             raise TypeError(f"{type(tokenizer).__name__} is a slow tokenizer: QuestionAnswerer needs a fast one "
                             "(offsets and overflowing windows); load it with AutoTokenizer.from_pretrained(name)")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
         unknown = set(aliases) - set(PIPELINE_ALIASES)
         if unknown:
             raise TypeError(f"QuestionAnswerer() got unexpected keyword argument(s) {sorted(unknown)}")
@@ -185,6 +207,7 @@ class QuestionAnswerer:
             if self.defaults[name] != _DEFAULTS[name]:
                 raise TypeError(f"give {name} or its pipeline alias {alias}, not both")
             self.defaults[name] = value
+        _check_options(self.defaults)
 
     def __call__(self, *, question: str | Sequence[str], context: str | Sequence[str],
                  **overrides: Any) -> Answer | list[Answer] | list[Answer | list[Answer]]:
@@ -195,10 +218,9 @@ class QuestionAnswerer:
             raise TypeError(f"unknown argument(s) {sorted(unknown)}; allowed: {sorted(self.defaults)} "
                             f"(or the aliases {sorted(PIPELINE_ALIASES)})")
         opts = {**self.defaults, **overrides}
-        if opts["top_k"] < 1 or opts["max_answer_length"] < 1:
-            raise ValueError(f"top_k and max_answer_length must be >= 1, got {opts['top_k']}, "
-                             f"{opts['max_answer_length']}")
+        _check_options(opts)
         max_length = min(opts["max_length"], self.tokenizer.model_max_length)
+        check_window_length(self.model, max_length)
         doc_stride = min(opts["doc_stride"], max_length // 2)
         questions, contexts, many = _as_lists(question, context)
         encoding = tokenize_windows({"question": questions, "context": contexts}, self.tokenizer,

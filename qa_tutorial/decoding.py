@@ -4,7 +4,8 @@ The rule, for every example:
 
 1. In each of its features, take the ``n_best_size`` highest start logits and end logits. A (start, end) pair is a
    candidate span when both tokens lie in the context (``offset_mapping`` not ``None``), ``end >= start`` and the
-   span has at most ``max_answer_length`` tokens. Its score is ``start_logit + end_logit``.
+   span has at most ``max_answer_length`` tokens, and it covers at least one character of the context (a span of
+   zero-width tokens has no text). Its score is ``start_logit + end_logit``.
 2. Candidates from all the example's windows compete; the best score wins (ties keep the order feature, start
    rank, end rank). The answer is the context text between the span's character offsets.
 3. SQuAD v2.0: the null score of a feature is the score of the span (CLS, CLS); the example's null score is the
@@ -234,6 +235,11 @@ def _as_logits(values: Any, name: str, n_features: int) -> np.ndarray:
         array = array.astype(np.float64)
     if array.ndim != 2 or array.shape[0] != n_features:
         raise ValueError(f"{name} must have shape (n_features={n_features}, seq_len), got {array.shape}")
+    if not np.isfinite(array).all():
+        rows = np.flatnonzero(~np.isfinite(array).all(axis=1))
+        raise ValueError(f"{name} holds NaN or infinite values in {rows.size} of {n_features} features (first: "
+                         f"feature {rows[0]}): the model's output is broken (a diverged training run, or fp16 "
+                         "overflow), so no answer can be decoded from it")
     return array
 
 
@@ -278,14 +284,20 @@ def decode_predictions(examples: Any, features: Any, start_logits: Any, end_logi
     # 2. The null score of every example (SQuAD v2.0): the minimum over its features.
     null_score = _example_null_scores(start_logits, end_logits, cls, owner, len(ids))  # (n_examples,)
 
-    # 3. Candidate spans of every feature, then each example's candidates from all its features ranked together.
+    # 3. Candidate spans of every feature, as characters: from the start token's first character to the end
+    #    token's last. A span without characters (zero-width offsets, such as a lone space token of a byte-level
+    #    BPE) is no answer, so it is not a candidate: it could otherwise beat the null score and answer "".
     feature, start, end, score = _candidates(start_logits, end_logits, spans, n_best_size, max_answer_length)
+    char_from, char_to = spans.chars(feature, start, end)
+    has_text = char_to > char_from
+    feature, start, end, score = feature[has_text], start[has_text], end[has_text], score[has_text]
+    char_from, char_to = char_from[has_text], char_to[has_text]
+
+    # 4. Each example's candidates from all its features ranked together, then their text.
     kept = _rank_within_examples(owner[feature], score, n_best_size if with_nbest else 1)
     feature, start, end, score = feature[kept], start[kept], end[kept], score[kept]  # (n_kept,), by example
+    char_from, char_to = char_from[kept], char_to[kept]
     example = owner[feature]
-
-    # 4. Spans back to text: from the start token's first character to the end token's last.
-    char_from, char_to = spans.chars(feature, start, end)
     texts = [contexts[e][a:b] for e, a, b in zip(example.tolist(), char_from.tolist(), char_to.tolist())]
 
     # 5. The answer of every example: its best span, or "" by the v2.0 rule (or when it has no candidate).

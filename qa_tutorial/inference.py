@@ -20,8 +20,8 @@ from qa_tutorial.devices import resolve_device
 from qa_tutorial.features import prepare_eval_features
 from qa_tutorial.metrics import references_from_examples, squad_v1, squad_v2
 
-__all__ = ["LOGIT_PAD", "MODEL_INPUTS", "decode_and_score", "evaluate_qa", "forward_columns", "pad_batch",
-           "predict_logits", "score_answers"]
+__all__ = ["LOGIT_PAD", "MODEL_INPUTS", "check_window_length", "decode_and_score", "evaluate_qa", "forward_columns",
+           "model_label", "pad_batch", "position_limit", "predict_logits", "score_answers"]
 
 MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 LOGIT_PAD = -100.0  # value of logits past a feature's end (never chosen: outside the context)
@@ -62,6 +62,46 @@ def pad_batch(rows: dict[str, list[list[int]]], pad_token_id: int, padding_side:
     return padded
 
 
+def position_limit(model: Any) -> int | None:
+    """The longest window ``model`` can read: its learned position embeddings, less the positions its padding index
+    reserves (RoBERTa-style models count positions from ``padding_idx + 1``); None for models without any.
+
+    >>> from transformers import BertConfig, BertForQuestionAnswering, RobertaConfig, RobertaForQuestionAnswering
+    >>> small = dict(hidden_size=8, num_hidden_layers=1, num_attention_heads=1, intermediate_size=8)
+    >>> position_limit(BertForQuestionAnswering(BertConfig(max_position_embeddings=64, **small)))
+    64
+    >>> position_limit(RobertaForQuestionAnswering(RobertaConfig(max_position_embeddings=66, pad_token_id=1, **small)))
+    64
+    """
+    for name, module in model.named_modules():
+        if name.endswith("position_embeddings") and isinstance(module, torch.nn.Embedding):
+            reserved = 0 if module.padding_idx is None else module.padding_idx + 1
+            return module.num_embeddings - reserved
+    return None
+
+
+def check_window_length(model: Any, max_length: int, *, name: str = "max_length") -> None:
+    """Raise a ValueError naming ``name`` when windows of ``max_length`` tokens are longer than ``model`` can read.
+
+    Without the check, the forward pass fails deep inside the embeddings with an index error.
+
+    >>> from transformers import BertConfig, BertForQuestionAnswering
+    >>> model = BertForQuestionAnswering(BertConfig(hidden_size=8, num_hidden_layers=1, num_attention_heads=1,
+    ...                                             intermediate_size=8, max_position_embeddings=64))
+    >>> check_window_length(model, 64)
+    >>> check_window_length(model, 65)
+    Traceback (most recent call last):
+    ...
+    ValueError: max_length=65 is longer than the 64 positions of model BertForQuestionAnswering: use max_length <= 64
+    """
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
+        raise ValueError(f"{name} must be a positive whole number of tokens, got {max_length!r}")
+    limit = position_limit(model)
+    if limit is not None and max_length > limit:
+        raise ValueError(f"{name}={max_length} is longer than the {limit} positions of model {model_label(model)}: "
+                         f"use {name} <= {limit}")
+
+
 def predict_logits(model: Any, features: Any, *, batch_size: int = 32, device: str | torch.device | None = None,
                    padding_side: str = "right", progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Start and end logits of every feature.
@@ -100,7 +140,23 @@ def predict_logits(model: Any, features: Any, *, batch_size: int = 32, device: s
                 offset = 0 if padding_side == "right" else start.shape[1] - length
                 starts[first + k, :length] = start[k, offset:offset + length]
                 ends[first + k, :length] = end[k, offset:offset + length]
+                if not (np.isfinite(starts[first + k, :length]).all() and np.isfinite(ends[first + k, :length]).all()):
+                    raise ValueError(f"model {model_label(model)} gives NaN or infinite logits (feature {first + k}): "
+                                     "its weights are broken (a diverged training run, or fp16 overflow); no answer "
+                                     "can be decoded from it")
     return starts, ends
+
+
+def model_label(model: Any) -> str:
+    """How messages name a model: the folder or Hub id it was loaded from, else its class.
+
+    >>> from transformers import BertConfig, BertForQuestionAnswering
+    >>> model_label(BertForQuestionAnswering(BertConfig(hidden_size=8, num_hidden_layers=1, num_attention_heads=1,
+    ...                                                 intermediate_size=8)))
+    'BertForQuestionAnswering'
+    """
+    name = getattr(getattr(model, "config", None), "_name_or_path", "") or ""
+    return repr(str(name)) if name else type(model).__name__
 
 
 def score_answers(predictions: dict[str, str], examples: Any, *, version_2_with_negative: bool = False,
@@ -165,7 +221,10 @@ def evaluate_qa(model: Any, tokenizer: Any, examples: Any, *, version_2_with_neg
     Returns:
         ``(metrics, decoded)``: the metric dict and the ``DecodedPredictions`` (answers, n-best lists, null odds).
     """
+    check_window_length(model, max_length)
     columns = examples.to_dict() if hasattr(examples, "to_dict") else examples
+    if not len(columns["id"]):
+        raise ValueError("no examples to evaluate")
     features = prepare_eval_features(columns, tokenizer, max_length=max_length, doc_stride=doc_stride, padding=False)
     start, end = predict_logits(model, features, batch_size=batch_size, device=device,
                                 padding_side=tokenizer.padding_side, progress=progress)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,13 @@ from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
 from qa_tutorial.devices import resolve_device
 from qa_tutorial.features import prepare_eval_features, prepare_train_features
-from qa_tutorial.inference import LOGIT_PAD, decode_and_score
+from qa_tutorial.inference import LOGIT_PAD, check_window_length, decode_and_score
 
 __all__ = ["EVAL_ONLY_COLUMNS", "QATrainer", "TrainingResult", "eval_features", "history_frame",
-           "mixed_precision_flags", "qa_scores", "train_features", "train_qa", "training_arguments"]
+           "last_complete_checkpoint", "mixed_precision_flags", "qa_scores", "train_features", "train_qa",
+           "training_arguments"]
+
+logger = logging.getLogger(__name__)
 
 EVAL_ONLY_COLUMNS = ("example_id", "offset_mapping", "cls_index")  # decoding needs them; the model does not
 
@@ -232,6 +237,70 @@ def _device_arguments(device: torch.device) -> dict[str, Any]:
     return {"use_cpu": True}
 
 
+def _check_training_arguments(model: Any, train_examples: Any, eval_examples: Any, *, max_length: int,
+                              num_train_epochs: float, max_steps: int, learning_rate: float,
+                              per_device_train_batch_size: int, per_device_eval_batch_size: int,
+                              gradient_accumulation_steps: int) -> None:
+    """Raise a ValueError naming the argument, before any work, for values the Trainer would fail on later (or
+    deep inside a library: a ZeroDivisionError for ``gradient_accumulation_steps=0``, an index error for windows
+    longer than the position embeddings)."""
+    check_window_length(model, max_length)
+    for name, value in (("per_device_train_batch_size", per_device_train_batch_size),
+                        ("per_device_eval_batch_size", per_device_eval_batch_size),
+                        ("gradient_accumulation_steps", gradient_accumulation_steps)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
+    if max_steps <= 0 and not num_train_epochs > 0:
+        raise ValueError(f"num_train_epochs must be > 0 (or max_steps > 0), got {num_train_epochs!r}")
+    for name, examples in (("train_examples", train_examples), ("eval_examples", eval_examples)):
+        if len(examples) == 0:
+            raise ValueError(f"{name} is empty: there is nothing to {'train on' if name[0] == 't' else 'score'}")
+
+
+def last_complete_checkpoint(output_dir: str | Path) -> Path:
+    """The checkpoint of ``output_dir`` with the highest step whose save finished.
+
+    The Trainer writes ``trainer_state.json`` last; a save that was killed midway leaves a ``checkpoint-N`` folder
+    without it (or with weights but no optimizer state), which ``resume_from_checkpoint=True`` would pick and fail
+    on. Such folders are skipped, with a warning.
+
+    Raises:
+        FileNotFoundError: no complete checkpoint in ``output_dir``.
+
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for step, files in ((10, ["model.safetensors", "optimizer.pt", "scheduler.pt", "trainer_state.json"]),
+    ...                     (20, ["config.json"])):
+    ...     for name in files:
+    ...         (root / f"checkpoint-{step}").mkdir(exist_ok=True)
+    ...         _ = (root / f"checkpoint-{step}" / name).write_text("{}")
+    >>> last_complete_checkpoint(root).name
+    'checkpoint-10'
+    """
+    folder = Path(output_dir)
+    steps = []
+    for path in folder.glob("checkpoint-*") if folder.is_dir() else ():
+        suffix = path.name.removeprefix("checkpoint-")
+        if path.is_dir() and suffix.isdigit():
+            steps.append((int(suffix), path))
+    for _, path in sorted(steps, reverse=True):
+        missing = [name for name in ("trainer_state.json", "optimizer.pt", "scheduler.pt")
+                   if not (path / name).is_file()]
+        if not list(path.glob("*.safetensors")):
+            missing.append("*.safetensors")
+        if not missing:
+            try:
+                json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+                return path
+            except (ValueError, UnicodeDecodeError):
+                missing.append("trainer_state.json (cut short)")
+        logger.warning("skipping %s: its save did not finish (missing %s)", path, ", ".join(missing))
+    raise FileNotFoundError(f"no complete checkpoint in {folder} to resume from"
+                            + (f" ({len(steps)} incomplete)" if steps else ""))
+
+
 def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_examples: datasets.Dataset, *,
              output_dir: str | Path, version_2_with_negative: bool = False, max_length: int = 384,
              doc_stride: int = 128, num_train_epochs: float = 3.0, learning_rate: float = 3e-5,
@@ -255,7 +324,8 @@ def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_
         seed: seeds weights of new heads, dropout and data order.
         group_by_length: batch windows of similar length together (less padding).
         report_to: trackers ("none" by default: no login prompt).
-        resume_from_checkpoint: a checkpoint folder, or True for the latest one in ``output_dir``.
+        resume_from_checkpoint: a checkpoint folder, or True for the latest complete one in ``output_dir``
+            (`last_complete_checkpoint`: a save cut short by a kill is skipped).
         eval_steps: evaluate (and save) every so many steps; None: every epoch.
         logging_steps: log the training loss every so many steps.
         mixed_precision: use bf16/fp16 where the device supports it (never on CPU).
@@ -267,6 +337,14 @@ def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_
     Returns:
         `TrainingResult` with the final ``eval_exact_match``/``eval_f1`` and the history DataFrame.
     """
+    _check_training_arguments(model, train_examples, eval_examples, max_length=max_length,
+                              num_train_epochs=num_train_epochs, max_steps=max_steps, learning_rate=learning_rate,
+                              per_device_train_batch_size=per_device_train_batch_size,
+                              per_device_eval_batch_size=per_device_eval_batch_size,
+                              gradient_accumulation_steps=gradient_accumulation_steps)
+    if resume_from_checkpoint is True:
+        resume_from_checkpoint = str(last_complete_checkpoint(output_dir))
+        logger.warning("resuming from %s, the last complete checkpoint", resume_from_checkpoint)
     transformers.set_seed(seed)
     chosen = resolve_device(device)
     train_windows = train_features(train_examples, tokenizer, max_length=max_length, doc_stride=doc_stride)

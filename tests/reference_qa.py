@@ -51,6 +51,8 @@ def reference_postprocess(examples: Any, features: Any, start_logits: np.ndarray
                         continue
                     if t < s or t - s + 1 > max_answer_length:
                         continue
+                    if offsets[t][1] <= offsets[s][0]:  # no characters: utils_qa skips empty texts as answers
+                        continue
                     candidates.append({"text": context[offsets[s][0]:offsets[t][1]], "score": starts[s] + ends[t]})
         candidates = sorted(candidates, key=lambda x: x["score"], reverse=True)[:n_best_size]
         if not candidates or version_2_with_negative and min_null > candidates[0]["score"] + null_score_diff_threshold:

@@ -205,6 +205,45 @@ def test_errors(small_bert, kwargs, error):
         QuestionAnswerer(model, tok)(**kwargs)
 
 
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"question": "Who?", "context": None}, TypeError, "context must be a string or a list of strings, got NoneType"),
+    ({"question": 5, "context": CONTEXT}, TypeError, "question must be a string or a list of strings, got int"),
+    ({"question": ["Who?", 5], "context": CONTEXT}, TypeError, "item 1: question must be a string, got int"),
+    ({"question": "Who?", "context": CONTEXT, "top_k": 2.5}, TypeError, "top_k must be a whole number, got 2.5"),
+    ({"question": "Who?", "context": CONTEXT, "max_seq_len": -10}, ValueError, "max_length must be >= 1, got -10"),
+    ({"question": "Who?", "context": CONTEXT, "doc_stride": -1}, ValueError, "doc_stride must be >= 0, got -1"),
+    ({"question": "Who?", "context": CONTEXT, "handle_impossible_answer": "yes"}, TypeError,
+     "handle_impossible_answer must be True or False"),
+])
+def test_bad_inputs_name_the_argument(small_bert, kwargs, error, message):
+    model, tok = small_bert
+    with pytest.raises(error, match=message):
+        QuestionAnswerer(model, tok)(**kwargs)
+
+
+def test_bad_constructor_options_fail_at_once(small_bert):
+    model, tok = small_bert
+    with pytest.raises(TypeError, match="top_k must be a whole number"):
+        QuestionAnswerer(model, tok, top_k=2.5)
+
+
+def test_a_window_longer_than_the_position_embeddings_is_refused_before_the_forward_pass(small_bert):
+    _, tok = small_bert  # its tokenizer allows 512 tokens; this model reads 128
+    model = build_tiny_bert_qa(tok, max_position_embeddings=128, seed=2).eval()
+    long_context = " ".join(["Normandy is in France."] * 100)
+    with pytest.raises(ValueError, match="max_length=192 is longer than the 128 positions"):
+        QuestionAnswerer(model, tok, max_length=192)(question="Where?", context=long_context)
+
+
+def test_nan_logits_are_an_error_naming_the_model(small_bert):
+    model, tok = small_bert
+    broken = build_tiny_bert_qa(tok, seed=2).eval()
+    with torch.no_grad():
+        broken.qa_outputs.weight.fill_(float("nan"))
+    with pytest.raises(ValueError, match="model BertForQuestionAnswering gives NaN or infinite logits"):
+        QuestionAnswerer(broken, tok)(question="Who?", context=CONTEXT)
+
+
 def test_slow_tokenizer_is_refused(small_bert):
     model, _ = small_bert
 

@@ -89,6 +89,27 @@ def test_bad_inputs_are_named():
                                    "offset_mapping": [OFFSETS]}, logits, logits)
 
 
+
+def test_a_span_without_characters_is_no_candidate():
+    # a zero-width token (a lone space of a byte-level BPE) holds the best logits; the null score lost to it
+    offsets = [None, None, None, [0, 5], [6, 8], [9, 11], [12, 18], [18, 18], None]
+    examples = {"id": ["q"], "context": [CONTEXT]}
+    features = {"example_id": ["q"], "offset_mapping": [offsets]}
+    start = np.array([[1, 0, 0, 0, 0, 0, 3, 9, 0]], float)  # (7, 7) scores 18 and has no text
+    end = np.array([[1, 0, 0, 0, 0, 0, 0, 9, 0]], float)  # (6, 7) scores 12: "France"
+    for version_2 in (False, True):
+        decoded = decode_predictions(examples, features, start, end, version_2_with_negative=version_2)
+        assert decoded.predictions == {"q": "France"}
+        assert all(entry["text"] for entry in decoded.nbest["q"] if entry["start_logit"] is not None)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_logits_are_an_error(bad):
+    start = np.zeros((1, 8))
+    start[0, 6] = bad
+    with pytest.raises(ValueError, match="start_logits holds NaN or infinite values.*feature 0"):
+        _one(start[0], np.zeros(8), version_2_with_negative=True)
+
 # ------------------------------------------------------------------------------ parity with the loop on real features
 def _real_features(data_dir, relative, n_examples, tokenizer):
     from qa_tutorial.data import read_squad_json
