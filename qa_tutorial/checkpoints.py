@@ -20,11 +20,14 @@ from transformers.models.auto.modeling_auto import MODEL_FOR_QUESTION_ANSWERING_
 
 from qa_tutorial.pretrained import resolve_checkpoint
 
-__all__ = ["CheckpointMismatchError", "LoadReport", "load_qa_model", "load_tokenizer"]
+__all__ = ["CheckpointMismatchError", "LoadReport", "check_tokenizer_matches", "load_qa_model", "load_tokenizer"]
 
 logger = logging.getLogger(__name__)
 
 QA_HEAD_PREFIX = "qa_outputs."
+# files that hold a tokenizer (fast, WordPiece, BPE, SentencePiece): a model folder needs one of them
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "tokenizer.model", "spiece.model",
+                   "sentencepiece.bpe.model")
 
 
 class CheckpointMismatchError(ValueError):
@@ -85,6 +88,40 @@ class LoadReport:
 def _key_names(keys: Iterable[Any]) -> tuple[str, ...]:
     """Sorted key names; 4.57 and 5.x give lists or sets, mismatched keys as (name, shape, shape) tuples."""
     return tuple(sorted(key[0] if isinstance(key, (tuple, list)) else str(key) for key in keys))
+
+
+def check_tokenizer_matches(tokenizer: Any, config: Any, label: str = "the checkpoint") -> None:
+    """Raise `CheckpointMismatchError` when ``tokenizer`` cannot be the tokenizer of a model with ``config``.
+
+    A model answers from token ids; ids from another vocabulary give nonsense without any error. The tokenizer must
+    not have more tokens than the model has embeddings, nor far fewer (a padded vocabulary is a little larger than
+    the tokenizer, never twice as large), and both must agree on the padding id.
+
+    >>> from types import SimpleNamespace
+    >>> config = SimpleNamespace(vocab_size=5999, pad_token_id=0)
+    >>> class Tokenizer(list):
+    ...     pad_token_id = 0
+    >>> check_tokenizer_matches(Tokenizer(range(5999)), config)
+    >>> check_tokenizer_matches(Tokenizer(range(5)), config)
+    Traceback (most recent call last):
+    ...
+    qa_tutorial.checkpoints.CheckpointMismatchError: the checkpoint: its tokenizer has 5 tokens but the model's vocabulary has 5999: they do not belong together (a folder without its own tokenizer files?)
+    """
+    vocab_size = getattr(config, "vocab_size", None)
+    if vocab_size is None:
+        return
+    size = len(tokenizer)
+    if size > vocab_size:
+        raise CheckpointMismatchError(f"{label}: its tokenizer has {size} tokens but the model only {vocab_size} "
+                                      "embeddings: they do not belong together")
+    if size < vocab_size // 2:
+        raise CheckpointMismatchError(f"{label}: its tokenizer has {size} tokens but the model's vocabulary has "
+                                      f"{vocab_size}: they do not belong together (a folder without its own "
+                                      "tokenizer files?)")
+    pad_model, pad_tokenizer = getattr(config, "pad_token_id", None), getattr(tokenizer, "pad_token_id", None)
+    if pad_model is not None and pad_tokenizer is not None and pad_model != pad_tokenizer:
+        raise CheckpointMismatchError(f"{label}: the tokenizer pads with id {pad_tokenizer} but the model's config "
+                                      f"says {pad_model}: they do not belong together")
 
 
 def load_tokenizer(name_or_path: str | Path) -> transformers.PreTrainedTokenizerBase:
@@ -177,7 +214,11 @@ def load_qa_model(
         raise CheckpointMismatchError(f"weights beyond the QA head are missing, the encoder would be random.\n{report}")
     if report.newly_initialized and not allow_new_head:
         raise CheckpointMismatchError(f"the QA head is not in the checkpoint (allow_new_head=False).\n{report}")
+    if Path(name).is_dir() and not any((Path(name) / file).is_file() for file in TOKENIZER_FILES):
+        raise FileNotFoundError(f"{label} has no tokenizer files (none of {', '.join(TOKENIZER_FILES)}): save the "
+                                "tokenizer beside the model (tokenizer.save_pretrained(folder))")
     tokenizer = load_tokenizer(name)
+    check_tokenizer_matches(tokenizer, config, label)
     if device is not None:
         model = model.to(device)
     return model.eval(), tokenizer, report

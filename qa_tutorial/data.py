@@ -407,6 +407,8 @@ def load_squad(source: str | os.PathLike, split: str = "validation", *, data_dir
     else:
         raise ValueError(f"{name!r} is neither a known dataset {sorted(DATASETS)} nor an existing file")
     loaded: dict[str, list] | datasets.Dataset = read_squad_json(path) if dataset is None else dataset
+    if len(loaded["id"] if isinstance(loaded, dict) else loaded) == 0:
+        raise SquadFormatError(f"{label}: no examples (an empty list, or no paragraph with a question)")
     report: CleaningReport | None = None
     if clean:
         loaded, report = clean_squad(loaded, source=label, strict=strict)

@@ -7,6 +7,8 @@ Helpers keep the official names (v1.1: ``exact_match_score``, ``f1_score``; v2.0
 
 from __future__ import annotations
 
+import math
+import numbers
 import re
 import string
 from collections import Counter
@@ -274,6 +276,14 @@ def squad_v2(
     lacking = [qid for qid in raw_gold if qid in predictions and qid not in probs]
     if lacking:
         raise ValueError(f"na_probs has no value for {len(lacking)} predicted ids, e.g. {lacking[0]!r}")
+    for qid in raw_gold:
+        value = probs.get(qid, 0.0)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"na_probs[{qid!r}] must be a number, got {value!r} ({type(value).__name__})")
+        if math.isnan(value):
+            raise ValueError(f"na_probs[{qid!r}] is NaN: a no-answer score must be a number (inf is allowed)")
+    if isinstance(na_prob_thresh, bool) or not isinstance(na_prob_thresh, numbers.Real) or math.isnan(na_prob_thresh):
+        raise TypeError(f"na_prob_thresh must be a number, got {na_prob_thresh!r}")
     qid_to_has_ans = {qid: bool(texts) for qid, texts in raw_gold.items()}
     exact_raw: dict[str, float] = {}  # raw scores of the predicted ids, before any threshold
     f1_raw: dict[str, float] = {}

@@ -206,6 +206,9 @@ def _doc(qa: dict, context: str = "Some context.") -> str:
     (_doc({"id": "q9", "question": "Why?", "answers": [{"text": "x"}]}), r"question id 'q9': every answer needs"),
     (json.dumps([{"id": "f1", "question": "q", "context": "c", "answers": {"text": "c", "answer_start": 0}}]),
      r"bad\.json: record 0, question id 'f1': answers must hold equally long"),
+    ("[]", r"bad\.json: no examples"),
+    (json.dumps({"data": []}), r"bad\.json: no examples"),
+    (json.dumps({"data": [{"title": "Art", "paragraphs": []}]}), r"bad\.json: no examples"),
 ])
 def test_format_errors_name_file_and_record(tmp_path, payload, message):
     with pytest.raises(SquadFormatError, match=message):

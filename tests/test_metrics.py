@@ -443,3 +443,20 @@ def test_references_from_examples_and_the_v2_gold_rule():
     scores = squad_v2({"1": "", "q2": ""}, [{"id": "1", "answers": {"text": ["the"], "answer_start": [0]}},
                                              references[1]])
     assert scores["exact"] == 100.0 and scores["HasAns_total"] == 1
+
+
+@pytest.mark.parametrize("value, error, message", [
+    ("0.3", TypeError, r"na_probs\['q1'\] must be a number, got '0.3'"),
+    (None, TypeError, r"na_probs\['q1'\] must be a number, got None"),
+    (float("nan"), ValueError, r"na_probs\['q1'\] is NaN"),
+])
+def test_na_probs_that_are_not_numbers_are_named(value, error, message):
+    refs = [{"id": "q1", "answers": {"text": ["Denver"], "answer_start": [0]}},
+            {"id": "q2", "answers": {"text": [], "answer_start": []}}]
+    with pytest.raises(error, match=message):
+        squad_v2({"q1": "Denver", "q2": ""}, refs, na_probs={"q1": value, "q2": 1.0})
+
+
+def test_infinite_na_probs_are_numbers():
+    refs = [{"id": "q1", "answers": {"text": ["Denver"], "answer_start": [0]}}]
+    assert squad_v2({"q1": "Denver"}, refs, na_probs={"q1": float("inf")}, na_prob_thresh=float("inf"))["exact"] == 100

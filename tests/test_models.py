@@ -323,6 +323,36 @@ def test_pickled_weights_and_slow_tokenizers_are_refused(wordpiece_tokenizer, tm
         load_qa_model(folder)
 
 
+
+def test_a_folder_without_tokenizer_files_is_refused(wordpiece_tokenizer, tmp_path):
+    folder = save_qa_folder(build_tiny_bert_qa(wordpiece_tokenizer, **TINY), wordpiece_tokenizer, tmp_path / "m")
+    for path in folder.iterdir():
+        if path.name.startswith("tokenizer") or path.name in ("vocab.txt", "special_tokens_map.json"):
+            path.unlink()
+    with pytest.raises(FileNotFoundError, match="has no tokenizer files"):
+        load_qa_model(folder)
+
+
+def test_a_tokenizer_of_another_model_is_refused(wordpiece_tokenizer, bpe_tokenizer, squad_tokenizer, tmp_path):
+    def folder_with(model, own, other, name):
+        folder = save_qa_folder(model, own, tmp_path / name)
+        other.save_pretrained(folder)  # another tokenizer's files replace the model's own
+        return folder
+
+    large, small = build_tiny_bert_qa(squad_tokenizer, **TINY), build_tiny_bert_qa(wordpiece_tokenizer, **TINY)
+    with pytest.raises(CheckpointMismatchError, match=f"tokenizer has {len(wordpiece_tokenizer)} tokens but the "
+                                                      f"model's vocabulary has {len(squad_tokenizer)}"):
+        load_qa_model(folder_with(large, squad_tokenizer, wordpiece_tokenizer, "fewer"))
+    with pytest.raises(CheckpointMismatchError, match=f"only {len(wordpiece_tokenizer)} embeddings"):
+        load_qa_model(folder_with(small, wordpiece_tokenizer, squad_tokenizer, "more"))
+    bpe_model = build_tiny_bert_qa(bpe_tokenizer, **TINY)  # as many embeddings, another padding id
+    assert len(wordpiece_tokenizer) <= bpe_model.config.vocab_size
+    with pytest.raises(CheckpointMismatchError, match=f"pads with id {wordpiece_tokenizer.pad_token_id} but the "
+                                                      f"model's config says {bpe_tokenizer.pad_token_id}"):
+        load_qa_model(folder_with(bpe_model, bpe_tokenizer, wordpiece_tokenizer, "other"))
+    loaded, tokenizer, _ = load_qa_model(save_qa_folder(small, wordpiece_tokenizer, tmp_path / "own"))
+    assert len(tokenizer) == loaded.config.vocab_size
+
 # --- a BERT made into a Longformer -----------------------------------------------------------------------------------
 
 def _bert_and_input(wordpiece_tokenizer, length_words=6):
