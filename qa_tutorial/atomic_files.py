@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import shutil
+import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_bytes_atomic", "write_json_atomic", "write_text_atomic"]
+__all__ = ["MANIFEST", "write_bytes_atomic", "write_json_atomic", "write_result_set", "write_text_atomic"]
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
@@ -30,11 +34,22 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, _mode_for(path))  # mkstemp makes 0600 files; keep the mode a plain write would give
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def _mode_for(path: Path) -> int:
+    """The permission bits of the file at ``path``, or for a new file what ``open`` would give (0666 less umask)."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
@@ -68,3 +83,58 @@ def write_json_atomic(path: str | os.PathLike, data: Any, *, indent: int | None 
     {'q': 1e+30}
     """
     return write_text_atomic(path, json.dumps(_finite(data), indent=indent, ensure_ascii=False, allow_nan=False))
+
+
+MANIFEST = "manifest.json"
+
+
+def write_result_set(folder: str | os.PathLike, files: dict[str, Any], *, replaces: Iterable[str] = ()) -> list[Path]:
+    """Write a run's result files (name -> JSON data) into ``folder`` as one set, never mixed with another run's.
+
+    The files are written into a temporary folder inside ``folder`` first: a crash, a full disk or Ctrl-C there
+    leaves the previous set untouched. Then the previous run's ``manifest.json`` goes, each new file replaces its
+    old one (``os.replace``), files of ``replaces`` that this run does not write are removed (a SQuAD v1.1 run
+    leaves no v2.0 ``null_odds.json`` behind), and a new ``manifest.json`` naming the files with their SHA-256 comes
+    last. A folder with a manifest therefore holds exactly one run's set; one without was cut off while swapping.
+    Temporary files that killed runs left behind are removed first. Replaced files keep their permission bits.
+
+    Returns:
+        The paths written, manifest last.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_result_set(folder, {"a.json": {"x": 1}, "b.json": [2]})
+    >>> [p.name for p in write_result_set(folder, {"a.json": {"x": 3}}, replaces=["b.json"])]
+    ['a.json', 'manifest.json']
+    >>> sorted(p.name for p in folder.iterdir()), json.loads((folder / "manifest.json").read_text())["files"].keys()
+    (['a.json', 'manifest.json'], dict_keys(['a.json']))
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = set(files) | set(replaces) | {MANIFEST}
+    for leftover in folder.glob(".*.tmp"):  # from runs killed while writing (SIGKILL runs no cleanup)
+        if leftover.is_dir() and leftover.name.startswith(".run-"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        elif any(leftover.name.startswith(f".{name}.") for name in names):
+            leftover.unlink(missing_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder, prefix=".run-", suffix=".tmp"))
+    try:
+        digests = {}
+        for name, data in files.items():
+            text = json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
+            digests[name] = hashlib.sha256(text).hexdigest()
+            write_bytes_atomic(staging / name, text)
+        (folder / MANIFEST).unlink(missing_ok=True)
+        written = []
+        for name in files:
+            target = folder / name
+            os.chmod(staging / name, _mode_for(target))
+            os.replace(staging / name, target)
+            written.append(target)
+        for name in set(replaces) - set(files):
+            (folder / name).unlink(missing_ok=True)
+        written.append(write_json_atomic(folder / MANIFEST, {"files": {name: {"sha256": digests[name]}
+                                                                       for name in files}}))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return written

@@ -19,12 +19,15 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
+from bisect import bisect_left
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import datasets
 
-__all__ = ["CleaningReport", "SquadFormatError", "clean_squad", "normalize_answers", "unescape_with_offsets"]
+__all__ = ["CleaningReport", "SquadFormatError", "clean_squad", "normalize_answers", "original_offsets",
+           "unescape_with_offsets"]
 
 # Only complete entities ending in ";": "AT&T" or "Texas A&M" stay as they are.
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -120,6 +123,26 @@ def unescape_with_offsets(text: str) -> tuple[str, list[int] | None]:
     pieces.append(text[done:])
     offsets.extend(range(length, length + len(text) - done + 1))
     return "".join(pieces), offsets
+
+
+def original_offsets(raw_context: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Character spans of a cleaned context (`clean_squad`: entities unescaped, whitespace stripped) as spans of the
+    context it was cleaned from, so that offsets index the text the user gave.
+
+    A span that starts or ends at an unescaped entity covers the whole entity (``&amp;``, not half of it).
+
+    >>> raw = "  Tom &amp; Jerry"
+    >>> cleaned = "Tom & Jerry"
+    >>> original_offsets(raw, [(0, 5), (6, 11)])
+    [(2, 11), (12, 17)]
+    >>> raw[2:11], raw[12:17]
+    ('Tom &amp;', 'Jerry')
+    """
+    unescaped, offsets = unescape_with_offsets(raw_context)
+    lead = len(unescaped) - len(unescaped.lstrip())
+    if offsets is None:
+        return [(start + lead, end + lead) for start, end in spans]
+    return [(bisect_left(offsets, start + lead), bisect_left(offsets, end + lead)) for start, end in spans]
 
 
 def normalize_answers(raw: Any, where: str = "<memory>") -> dict[str, list]:

@@ -19,6 +19,7 @@ import numpy as np
 
 __all__ = [
     "answer_char_spans",
+    "check_window_settings",
     "cls_positions",
     "context_sequence_id",
     "context_token_bounds",
@@ -53,17 +54,34 @@ def context_sequence_id(tokenizer: Any) -> int:
     return 1 if question_first(tokenizer) else 0
 
 
-def _check_arguments(tokenizer: Any, max_length: int, doc_stride: int) -> int:
-    """Reject slow tokenizers and impossible window settings; return the special tokens a pair adds."""
+def check_window_settings(tokenizer: Any, max_length: int, doc_stride: int) -> int:
+    """Reject slow tokenizers and impossible window settings, naming the setting at fault; return the number of
+    special tokens a pair adds.
+
+    >>> from qa_tutorial.tokenizers_offline import train_wordpiece_tokenizer
+    >>> tokenizer = train_wordpiece_tokenizer(["Paris is in France."], vocab_size=60)
+    >>> check_window_settings(tokenizer, 384, 128)
+    3
+    >>> check_window_settings(tokenizer, 0, 128)
+    Traceback (most recent call last):
+    ...
+    ValueError: max_length=0 is too short: a window needs its 3 special tokens and at least one other token
+    """
     if not getattr(tokenizer, "is_fast", False):
         raise TypeError(
             f"{type(tokenizer).__name__} is a slow (pure Python) tokenizer: windows need offsets and "
             "overflow_to_sample_mapping, which only fast tokenizers give. Load it with "
             "AutoTokenizer.from_pretrained(name) (use_fast is the default) or convert it."
         )
+    for name, value in (("max_length", max_length), ("doc_stride", doc_stride)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be a whole number of tokens, got {value!r}")
+    n_special = tokenizer.num_special_tokens_to_add(pair=True)
+    if max_length <= n_special:
+        raise ValueError(f"max_length={max_length} is too short: a window needs its {n_special} special tokens and "
+                         "at least one other token")
     if doc_stride < 0:
         raise ValueError(f"doc_stride must be >= 0, got {doc_stride}")
-    n_special = tokenizer.num_special_tokens_to_add(pair=True)
     if doc_stride >= max_length - n_special:
         raise ValueError(
             f"doc_stride={doc_stride} leaves no room: a window of max_length={max_length} holds at most "
@@ -111,7 +129,7 @@ def tokenize_windows(examples: Mapping[str, Sequence[Any]], tokenizer: Any, *, m
     Returns:
         The tokenizer's ``BatchEncoding`` with ``offset_mapping`` and ``overflow_to_sample_mapping``.
     """
-    n_special = _check_arguments(tokenizer, max_length, doc_stride)
+    n_special = check_window_settings(tokenizer, max_length, doc_stride)
     questions = [q.lstrip() for q in examples["question"]]
     contexts = list(examples["context"])
     ids = examples.get("id", list(range(len(questions))))

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa_tutorial.cleaning import CleaningReport, SquadFormatError, clean_squad, unescape_with_offsets
+from qa_tutorial.cleaning import (CleaningReport, SquadFormatError, clean_squad, original_offsets,
+                                  unescape_with_offsets)
 from qa_tutorial.data import SQUAD_FEATURES, read_squad_json
 
 
@@ -283,3 +284,21 @@ def test_squad_pt_sample_entities_and_missing_answers(data_dir):
     assert report.contexts_unescaped == 259
     assert not any("&quot;" in c for c in cleaned["context"])
     assert report.answer_starts_moved > 0  # answers after an entity moved left with the text
+
+
+_PIECES = st.sampled_from(["Tom", " ", "  ", "\n", "&amp;", "&quot;", "&#39;", "Jerry", "&", "x;", "é", "&eacute;"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, min_size=1, max_size=12), st.data())
+def test_original_offsets_index_the_raw_context(pieces, data):
+    raw = "".join(pieces)
+    columns = {"id": ["q"], "title": ["T"], "context": [raw], "question": ["Q?"],
+               "answers": [{"text": [], "answer_start": []}]}
+    cleaned = clean_squad(columns)[0]["context"][0]
+    start = data.draw(st.integers(0, len(cleaned)))
+    end = data.draw(st.integers(start, len(cleaned)))
+    [(raw_start, raw_end)] = original_offsets(raw, [(start, end)])
+    assert 0 <= raw_start <= raw_end <= len(raw)
+    # the raw span, cleaned the same way, gives back the cleaned span's text
+    assert html.unescape(raw[raw_start:raw_end]) == cleaned[start:end]
