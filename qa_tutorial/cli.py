@@ -11,12 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
+import signal
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from qa_tutorial.atomic_files import write_json_atomic, write_text_atomic
+from qa_tutorial.atomic_files import write_json_atomic, write_result_set, write_text_atomic
 
 DEFAULT_RUNS = Path("runs")
 DEFAULT_MODEL = DEFAULT_RUNS / "quick-model"
@@ -24,6 +27,47 @@ DEFAULT_MODEL = DEFAULT_RUNS / "quick-model"
 
 class CommandError(Exception):
     """A failure to report in one line (exit code 1)."""
+
+
+class UsageError(CommandError):
+    """A bad argument value found after parsing, before any work (exit code 2, as argparse's own errors)."""
+
+
+def _number(kind: type, lowest: float, *, strict: bool = False, label: str = "") -> Any:
+    """An argparse ``type`` for numbers of ``kind`` >= ``lowest`` (> with ``strict``): bad values exit 2 at once."""
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if kind is int else 'a number'}"
+                                             ) from None
+        if math.isnan(value) or (value <= lowest if strict else value < lowest):  # NaN, or out of range
+            raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {lowest:g}{label}, got {text}")
+        return value
+    parse.__name__ = kind.__name__  # argparse names the type in some messages
+    return parse
+
+
+POSITIVE = _number(int, 1)
+NON_NEGATIVE = _number(int, 0)
+POSITIVE_FLOAT = _number(float, 0.0, strict=True)
+
+
+def _max_steps(text: str) -> int:
+    value = _number(int, -1)(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be -1 (train for --num-train-epochs) or >= 1, got 0")
+    return value
+
+
+def _finite_float(text: str) -> float:  # argparse says "invalid float value" for text that is no number
+    value = float(text)
+    if math.isnan(value):
+        raise argparse.ArgumentTypeError("must be a number, got nan")
+    return value
+
+
+_finite_float.__name__ = "float"
 
 
 def explained(err: BaseException) -> bool:
@@ -50,13 +94,55 @@ def explained(err: BaseException) -> bool:
 
 
 def _load_examples(args: argparse.Namespace) -> Any:
+    from qa_tutorial.cleaning import SquadFormatError
     from qa_tutorial.data import first_n, load_squad
 
     try:
         examples = load_squad(args.dataset, args.split, data_dir=args.data_dir)
+    except SquadFormatError:
+        raise
     except ValueError as err:  # an unknown name or split: the message lists the known ones
         raise CommandError(str(err)) from None
-    return first_n(examples, args.max_examples) if args.max_examples else examples
+    return first_n(examples, args.max_examples) if args.max_examples is not None else examples
+
+
+def _rules(version_2: bool) -> str:
+    """How every command says which SQuAD rules it used."""
+    return "SQuAD v2.0" if version_2 else "SQuAD v1.1"
+
+
+def _check_output_dir(path: str | Path) -> Path:
+    """The output folder, created, before any work: a file in the way or a folder that cannot be written exits 2
+    now rather than after the whole inference."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--output-dir {folder}: a file is in the way (it must be a folder)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as err:
+        raise UsageError(f"--output-dir {folder}: cannot write there ({err.strerror or err})") from None
+    return folder
+
+
+def _check_windows(args: argparse.Namespace, model: Any, tokenizer: Any, *, as_answerer: bool = False) -> None:
+    """--max-length against the model's positions, then --doc-stride against the window: exit 2 before any work.
+
+    ``as_answerer``: the settings as `QuestionAnswerer` uses them (max_length capped at the tokenizer's
+    ``model_max_length``, doc_stride at max_length // 2, as the question-answering pipeline did)."""
+    from qa_tutorial.features import check_window_settings
+    from qa_tutorial.inference import check_window_length
+
+    max_length, doc_stride = args.max_length, args.doc_stride
+    if as_answerer:
+        max_length = min(max_length, tokenizer.model_max_length)
+        doc_stride = min(doc_stride, max_length // 2)
+    try:
+        check_window_length(model, max_length, name="--max-length")
+        check_window_settings(tokenizer, max_length, doc_stride)
+    except ValueError as err:
+        raise UsageError(str(err).replace("max_length=", "--max-length ").replace("doc_stride=", "--doc-stride ")
+                         .replace("doc_stride ", "--doc-stride ")) from None
 
 
 def _version_2(args: argparse.Namespace, examples: Any) -> bool:
@@ -99,9 +185,10 @@ def cmd_tiny_model(args: argparse.Namespace) -> dict:
 def _decode_and_score(args: argparse.Namespace) -> tuple[dict, Any, bool, Any]:
     from qa_tutorial.inference import evaluate_qa
 
+    model, tokenizer = _load_model(args.model)
+    _check_windows(args, model, tokenizer)
     examples = _load_examples(args)
     version_2 = _version_2(args, examples)
-    model, tokenizer = _load_model(args.model)
     metrics, decoded = evaluate_qa(model, tokenizer, examples, version_2_with_negative=version_2,
                                    max_length=args.max_length, doc_stride=args.doc_stride,
                                    batch_size=args.batch_size, n_best_size=args.n_best_size,
@@ -118,14 +205,18 @@ def _is_main_process() -> bool:
 def cmd_train(args: argparse.Namespace) -> dict:
     from qa_tutorial.book.profiles import TINY, check_trainable, get_profile, load_profile_splits
     from qa_tutorial.checkpoints import load_qa_model
+    from qa_tutorial.data import first_n
     from qa_tutorial.models import build_tiny_qa_model
     from qa_tutorial.sharing import save_for_sharing
     from qa_tutorial.training import train_qa
 
     profile = get_profile(args.profile)
+    output = _check_output_dir(args.output_dir)
     splits = load_profile_splits(profile, args.dataset, data_dir=args.data_dir)
+    for split, limit in (("train", args.max_examples), ("validation", args.max_eval_examples)):
+        if limit is not None:
+            splits[split] = first_n(splits[split], limit)
     version_2 = _version_2(args, splits["validation"])
-    output = Path(args.output_dir)
     checkpoint = args.model or profile.checkpoint_for(args.dataset)
     try:
         check_trainable(checkpoint, args.dataset)
@@ -140,13 +231,19 @@ def cmd_train(args: argparse.Namespace) -> dict:
         checkpoint = str(build_tiny_qa_model(texts, output / "initial", vocab_size=profile.tiny_vocab_size,
                                              hidden_size=profile.tiny_hidden_size, seed=args.seed))
     model, tokenizer, _ = load_qa_model(checkpoint)
-    max_length = args.max_length or profile.max_length_for(args.dataset)
-    doc_stride = args.doc_stride or profile.doc_stride
+
+    def chosen(value: Any, default: Any) -> Any:  # a flag's value when given (0 included), else the profile's
+        return default if value is None else value
+
+    args.max_length = chosen(args.max_length, profile.max_length_for(args.dataset))
+    args.doc_stride = chosen(args.doc_stride, profile.doc_stride)
+    _check_windows(args, model, tokenizer)
+    max_length, doc_stride = args.max_length, args.doc_stride
     settings = {"profile": profile.name, "base": checkpoint, "train_examples": len(splits["train"]),
                 "max_length": max_length, "doc_stride": doc_stride,
-                "num_train_epochs": args.epochs or profile.num_train_epochs, "max_steps": args.max_steps,
-                "learning_rate": args.learning_rate or profile.learning_rate,
-                "per_device_train_batch_size": args.batch_size or profile.per_device_train_batch_size,
+                "num_train_epochs": chosen(args.epochs, profile.num_train_epochs), "max_steps": args.max_steps,
+                "learning_rate": chosen(args.learning_rate, profile.learning_rate),
+                "per_device_train_batch_size": chosen(args.batch_size, profile.per_device_train_batch_size),
                 "warmup_ratio": profile.warmup_ratio, "seed": args.seed,
                 "group_by_length": args.group_by_length or profile.group_by_length,
                 "gradient_accumulation_steps": args.gradient_accumulation_steps}
@@ -170,22 +267,45 @@ def cmd_train(args: argparse.Namespace) -> dict:
                          base_model=None if built_offline else checkpoint, notes=note)
         write_text_atomic(output / "history.csv", result.history.to_csv(index=False))
         write_json_atomic(output / "eval_results.json", metrics)
-    return {"model": str(output), "steps": result.global_step, "version_2": version_2, **metrics}
+    return {"model": str(output), "steps": result.global_step, "version_2": version_2, "rules": _rules(version_2),
+            **metrics}
+
+
+PREDICTION_FILES = ("predictions.json", "nbest_predictions.json", "null_odds.json")  # null odds: SQuAD v2.0 only
+
+
+def _raw_offsets(args: argparse.Namespace, nbest: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """The n-best offsets moved from the cleaned contexts decoding saw to the contexts as the data gives them
+    (entities escaped, whitespace not stripped), so that they index the user's text."""
+    from qa_tutorial.cleaning import original_offsets
+    from qa_tutorial.data import load_squad
+
+    raw = load_squad(args.dataset, args.split, data_dir=args.data_dir, clean=False).select_columns(["id", "context"])
+    contexts = dict(zip(map(str, raw["id"]), raw["context"]))  # a repeated id: the last, as cleaning keeps
+    moved = {}
+    for qid, entries in nbest.items():
+        spans = original_offsets(contexts[qid], [tuple(entry["offsets"]) for entry in entries])
+        moved[qid] = [{**entry, "offsets": list(span) if entry["text"] else [0, 0]}
+                      for entry, span in zip(entries, spans)]
+    return moved
 
 
 def cmd_predict(args: argparse.Namespace) -> dict:
+    out = _check_output_dir(args.output_dir)
     _, decoded, version_2, _ = _decode_and_score(args)
-    out = Path(args.output_dir)
-    written = [write_json_atomic(out / "predictions.json", decoded.predictions),
-               write_json_atomic(out / "nbest_predictions.json", decoded.nbest)]
+    files = {"predictions.json": decoded.predictions, "nbest_predictions.json": _raw_offsets(args, decoded.nbest)}
     if version_2:
-        written.append(write_json_atomic(out / "null_odds.json", decoded.null_odds))
-    return {"files": [str(p) for p in written], "examples": len(decoded.predictions), "version_2": version_2}
+        files["null_odds.json"] = decoded.null_odds
+    written = write_result_set(out, files, replaces=PREDICTION_FILES)
+    return {"files": [str(p) for p in written], "examples": len(decoded.predictions), "version_2": version_2,
+            "rules": _rules(version_2), "offsets": "index each context as the data file gives it"}
 
 
 def cmd_evaluate(args: argparse.Namespace) -> dict:
     from qa_tutorial.metrics import references_from_examples, squad_v1, squad_v2
 
+    if args.output_dir:
+        _check_output_dir(args.output_dir)
     if args.predictions:
         examples = _load_examples(args)
         version_2 = _version_2(args, examples)
@@ -196,6 +316,7 @@ def cmd_evaluate(args: argparse.Namespace) -> dict:
             else squad_v1(predictions, references)
     else:
         metrics, _, version_2, _ = _decode_and_score(args)
+    metrics = {"rules": _rules(version_2), **metrics}
     if args.output_dir:
         write_json_atomic(Path(args.output_dir) / "eval_results.json", metrics)
     return metrics
@@ -206,7 +327,8 @@ def cmd_answer(args: argparse.Namespace) -> Any:
 
     if args.context_file:
         try:
-            context = Path(args.context_file).read_text(encoding="utf-8")
+            context = Path(args.context_file).read_bytes().decode("utf-8")  # no newline translation: offsets
+            # index the file's own characters (CRLF included)
         except FileNotFoundError:
             raise CommandError(f"{args.context_file}: no such file") from None
         except UnicodeDecodeError:
@@ -214,6 +336,7 @@ def cmd_answer(args: argparse.Namespace) -> Any:
     else:
         context = args.context
     model, tokenizer = _load_model(args.model)
+    _check_windows(args, model, tokenizer, as_answerer=True)
     answerer = QuestionAnswerer(model, tokenizer, device=args.device or "auto", max_length=args.max_length,
                                 doc_stride=args.doc_stride, max_answer_length=args.max_answer_length,
                                 top_k=args.top_k, handle_impossible_answer=args.handle_impossible_answer)
@@ -243,28 +366,31 @@ def _read_json(path: str) -> Any:
         raise CommandError(f"{path}: not JSON ({err.msg} at line {err.lineno})") from None
 
 
-def _data_arguments(parser: argparse.ArgumentParser, split: str = "validation") -> None:
+def _data_arguments(parser: argparse.ArgumentParser, split: str | None = "validation") -> None:
     parser.add_argument("--dataset", default="squad",
                         help="a known name (squad, squad_v2, squad_pt, squad_v2_pt, faquad, covid_qa) or a "
                              "SQuAD-format JSON file (default: squad)")
-    parser.add_argument("--split", default=split, help=f"split of a named dataset (default: {split})")
+    if split is not None:
+        parser.add_argument("--split", default=split, help=f"split of a named dataset (default: {split})")
     parser.add_argument("--data-dir", default=os.environ.get("QA_TUTORIAL_DATA_DIR") or None,
                         help="offline mirror folder (default: $QA_TUTORIAL_DATA_DIR; without one, the Hub)")
-    parser.add_argument("--max-examples", type=int, default=None, help="use only the first N examples")
+    parser.add_argument("--max-examples", type=POSITIVE, default=None,
+                        help="use only the first N examples" + (" for training" if split is None else ""))
 
 
 def _window_arguments(parser: argparse.ArgumentParser, *, default: int | None = 384) -> None:
     """--max-length and --doc-stride: one spelling and one default for every command (the pipeline's spelling
     --max-seq-len is an alias)."""
-    parser.add_argument("--max-length", "--max-seq-len", dest="max_length", type=int, default=default,
+    parser.add_argument("--max-length", "--max-seq-len", dest="max_length", type=POSITIVE, default=default,
                         help="tokens per window" + (f" (default: {default})" if default else " (default: the profile's)"))
-    parser.add_argument("--doc-stride", type=int, default=128 if default else None,
+    parser.add_argument("--doc-stride", type=NON_NEGATIVE, default=128 if default else None,
                         help="tokens shared by consecutive windows" + (" (default: 128)" if default
                                                                       else " (default: the profile's)"))
 
 
 def _answer_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--max-answer-length", "--max-answer-len", dest="max_answer_length", type=int, default=30,
+    parser.add_argument("--max-answer-length", "--max-answer-len", dest="max_answer_length", type=POSITIVE,
+                        default=30,
                         help="longest answer, in tokens (default: 30)")
     parser.add_argument("--device", default=None, help="auto, cpu, cuda, ... (default: auto, a GPU when there is one)")
 
@@ -276,10 +402,10 @@ def _decoding_arguments(parser: argparse.ArgumentParser) -> None:
                              "questions)")
     parser.add_argument("--version-1", dest="version_2", action="store_false", help="SQuAD v1.1 rules")
     _window_arguments(parser)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--n-best-size", type=int, default=20)
+    parser.add_argument("--batch-size", type=POSITIVE, default=32, help="windows per forward pass (default: 32)")
+    parser.add_argument("--n-best-size", type=POSITIVE, default=20)
     _answer_arguments(parser)
-    parser.add_argument("--null-threshold", type=float, default=0.0, help="null_score_diff_threshold (SQuAD v2.0)")
+    parser.add_argument("--null-threshold", type=_finite_float, default=0.0, help="null_score_diff_threshold (SQuAD v2.0)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -293,34 +419,37 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--output-dir", "--output", dest="output_dir", default=str(DEFAULT_RUNS / "tiny-model"),
                       help="folder to write")
     tiny.add_argument("--architecture", choices=["bert", "longformer"], default="bert")
-    tiny.add_argument("--vocab-size", type=int, default=2000)
-    tiny.add_argument("--hidden-size", type=int, default=None)
+    tiny.add_argument("--vocab-size", type=POSITIVE, default=2000)
+    tiny.add_argument("--hidden-size", type=POSITIVE, default=None)
     tiny.add_argument("--lowercase", action="store_true", help="uncased WordPiece (bert only)")
     tiny.add_argument("--seed", type=int, default=0)
     tiny.set_defaults(run=cmd_tiny_model)
 
     train = commands.add_parser("train", help="fine-tune a QA model (quick profile: all-MiniLM-L6-v2, offline)")
-    _data_arguments(train)
+    _data_arguments(train, split=None)
+    train.add_argument("--max-eval-examples", type=POSITIVE, default=None,
+                       help="use only the first N validation examples (default: the profile's)")
     train.add_argument("--profile", default=None, help="quick or full (default: $QA_TUTORIAL_PROFILE, else quick)")
     train.add_argument("--model", default=None, help="checkpoint to fine-tune (default: the profile's)")
     train.add_argument("--output-dir", default=str(DEFAULT_MODEL), help=f"where the model goes ({DEFAULT_MODEL})")
     train.add_argument("--version-2", dest="version_2", action="store_true", default=None,
                        help="SQuAD v2.0 rules (default: when the data has unanswerable questions)")
     train.add_argument("--version-1", dest="version_2", action="store_false", help="SQuAD v1.1 rules")
-    train.add_argument("--num-train-epochs", "--epochs", dest="epochs", type=float, default=None,
+    train.add_argument("--num-train-epochs", "--epochs", dest="epochs", type=POSITIVE_FLOAT, default=None,
                        help="as train_qa's num_train_epochs (default: the profile's)")
-    train.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (overrides epochs)")
-    train.add_argument("--learning-rate", type=float, default=None)
-    train.add_argument("--per-device-train-batch-size", "--batch-size", dest="batch_size", type=int, default=None,
+    train.add_argument("--max-steps", type=_max_steps, default=-1, help="stop after this many steps (overrides epochs)")
+    train.add_argument("--learning-rate", type=POSITIVE_FLOAT, default=None, help="(default: the profile's)")
+    train.add_argument("--per-device-train-batch-size", "--batch-size", dest="batch_size", type=POSITIVE,
+                       default=None,
                        help="windows per batch on each process (default: the profile's)")
-    train.add_argument("--gradient-accumulation-steps", type=int, default=1,
+    train.add_argument("--gradient-accumulation-steps", type=POSITIVE, default=1,
                        help="batches whose gradients are added up before each optimisation step (default: 1)")
     _window_arguments(train, default=None)
     train.add_argument("--device", default=None, help="auto, cpu, cuda, ... (default: the profile's)")
     train.add_argument("--seed", type=int, default=42)
     train.add_argument("--group-by-length", action="store_true",
                        help="batch windows of similar length (the quick profile always does)")
-    train.add_argument("--logging-steps", type=int, default=10)
+    train.add_argument("--logging-steps", type=POSITIVE, default=10)
     train.add_argument("--report-to", default="none", help="tracker for the Trainer (default: none)")
     train.add_argument("--resume", action="store_true", help="resume from the latest checkpoint in --output-dir")
     train.set_defaults(run=cmd_train)
@@ -336,7 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
     _decoding_arguments(evaluate)
     evaluate.add_argument("--predictions", default=None, help="score this predictions.json instead of a model")
     evaluate.add_argument("--na-probs", default=None, help="null odds / no-answer probabilities file (SQuAD v2.0)")
-    evaluate.add_argument("--na-prob-thresh", type=float, default=float("inf"),
+    evaluate.add_argument("--na-prob-thresh", type=_finite_float, default=float("inf"),
                           help="count a question as unanswered when its --na-probs value is above this (default: inf, "
                                "for predict's null_odds.json, whose answers already applied --null-threshold; the "
                                "official script's 1.0 suits files of probabilities)")
@@ -360,7 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--context", help="the context, as a string")
     source.add_argument("--context-file", help="a UTF-8 text file holding the context (any length)")
     answer.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model or Hub id ({DEFAULT_MODEL})")
-    answer.add_argument("--top-k", type=int, default=1)
+    answer.add_argument("--top-k", type=POSITIVE, default=1)
     _window_arguments(answer)
     _answer_arguments(answer)
     answer.add_argument("--handle-impossible-answer", action="store_true", help="allow the empty answer")
@@ -368,11 +497,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    previous = signal.signal(signal.SIGTERM, _terminated)  # `kill`: clean up (temporary files) as for Ctrl-C
     try:
         result = args.run(args)
     except KeyboardInterrupt:
@@ -382,7 +516,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose or not explained(err):
             raise
         print(f"qa-tutorial {args.command}: error: {err}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(err, UsageError) else 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     return 0
 

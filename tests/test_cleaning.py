@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa_tutorial.cleaning import (CleaningReport, SquadFormatError, clean_squad, original_offsets,
-                                  unescape_with_offsets)
+from qa_tutorial.cleaning import CleaningReport, SquadFormatError, clean_squad, original_offsets, unescape_with_offsets
 from qa_tutorial.data import SQUAD_FEATURES, read_squad_json
 
 
