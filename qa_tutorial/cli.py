@@ -15,7 +15,6 @@ import math
 import os
 import signal
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -112,16 +111,18 @@ def _rules(version_2: bool) -> str:
 
 
 def _check_output_dir(path: str | Path) -> Path:
-    """The output folder, created, before any work: a file in the way or a folder that cannot be written exits 2
-    now rather than after the whole inference."""
+    """The output folder, checked before any work (a file in the way, or no permission to write, exits 2 now rather
+    than after the whole inference); it is created only when results are written."""
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--output-dir {folder}: a file is in the way (it must be a folder)")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=folder).close()
-    except OSError as err:
-        raise UsageError(f"--output-dir {folder}: cannot write there ({err.strerror or err})") from None
+    existing = folder
+    while not existing.exists():  # the nearest folder that exists decides whether the rest can be made
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"--output-dir {folder}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--output-dir {folder}: no permission to write in {existing}")
     return folder
 
 
@@ -185,10 +186,10 @@ def cmd_tiny_model(args: argparse.Namespace) -> dict:
 def _decode_and_score(args: argparse.Namespace) -> tuple[dict, Any, bool, Any]:
     from qa_tutorial.inference import evaluate_qa
 
-    model, tokenizer = _load_model(args.model)
-    _check_windows(args, model, tokenizer)
     examples = _load_examples(args)
     version_2 = _version_2(args, examples)
+    model, tokenizer = _load_model(args.model)
+    _check_windows(args, model, tokenizer)  # before any inference
     metrics, decoded = evaluate_qa(model, tokenizer, examples, version_2_with_negative=version_2,
                                    max_length=args.max_length, doc_stride=args.doc_stride,
                                    batch_size=args.batch_size, n_best_size=args.n_best_size,

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -187,7 +191,7 @@ def test_squad_v2_predict_and_evaluate_match_evaluate_qa(tiny_folder, data_dir, 
 
     assert main(["evaluate", "--model", str(tiny_folder), *flags]) == 0
     direct = json.loads(capsys.readouterr().out)
-    assert direct == pytest.approx(expected)
+    assert direct == pytest.approx({"rules": "SQuAD v2.0", **expected})
     assert {"exact", "f1", "HasAns_f1", "NoAns_f1", "best_f1", "best_exact_thresh"} <= set(direct)
     assert main(["evaluate", "--predictions", str(out / "predictions.json"), "--na-probs",
                  str(out / "null_odds.json"), *data]) == 0
@@ -386,7 +390,7 @@ def test_train_passes_its_flags_to_train_qa(tiny_folder, data_dir, tmp_path, mon
     seen = {}
 
     def record(model, tokenizer, train, validation, **kwargs):
-        seen.update(kwargs)
+        seen.update(kwargs, n_train=len(train), n_validation=len(validation))
         raise _Stop
 
     monkeypatch.setattr(qa_tutorial.training, "train_qa", record)
@@ -399,6 +403,12 @@ def test_train_passes_its_flags_to_train_qa(tiny_folder, data_dir, tmp_path, mon
                                  "doc_stride", "max_steps", "learning_rate", "seed", "version_2_with_negative")} == {
         "gradient_accumulation_steps": 4, "per_device_train_batch_size": 8, "device": "cpu", "max_length": 96,
         "doc_stride": 24, "max_steps": 3, "learning_rate": 1e-4, "seed": 7, "version_2_with_negative": False}
+    # given values are honoured, 0 included (a zero stride is valid), and --max-examples is not ignored
+    seen.clear()
+    with pytest.raises(_Stop):
+        main(["train", "--model", str(tiny_folder), "--data-dir", str(data_dir), "--output-dir", str(tmp_path / "m"),
+              "--max-length", "96", "--doc-stride", "0", "--max-examples", "7", "--max-eval-examples", "5"])
+    assert (seen["doc_stride"], seen["n_train"], seen["n_validation"]) == (0, 7, 5)
 
 
 @pytest.mark.realdata
@@ -419,10 +429,12 @@ def test_scoring_a_null_odds_file_applies_no_second_threshold(data_dir, tmp_path
     assert main(args) == 0
     scored = json.loads(capsys.readouterr().out)
     assert scored["exact"] == 100.0  # every prediction is the gold answer
-    assert scored == squad_v2(predictions, references, na_probs=odds, na_prob_thresh=float("inf"))
+    assert scored == {"rules": "SQuAD v2.0",
+                      **squad_v2(predictions, references, na_probs=odds, na_prob_thresh=float("inf"))}
     assert main([*args, "--na-prob-thresh", "1.0"]) == 0  # the official script's rule, when asked for
     official = json.loads(capsys.readouterr().out)
-    assert official == squad_v2(predictions, references, na_probs=odds) and official["exact"] < 100.0
+    assert official == {"rules": "SQuAD v2.0", **squad_v2(predictions, references, na_probs=odds)}
+    assert official["exact"] < 100.0
 
 
 def test_train_flags_have_train_qas_names():
@@ -430,3 +442,151 @@ def test_train_flags_have_train_qas_names():
     long = parse(["train", "--num-train-epochs", "2", "--per-device-train-batch-size", "8"])
     short = parse(["train", "--epochs", "2", "--batch-size", "8"])
     assert (long.epochs, long.batch_size) == (short.epochs, short.batch_size) == (2.0, 8)
+
+
+
+# --- bad input, through the command as a user runs it (subprocess) ----------------------------------------------------
+
+def _run(*args, cwd=None):
+    """Run ``qa-tutorial ARGS`` in a fresh process; (exit code, stdout, stderr)."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    done = subprocess.run([sys.executable, "-m", "qa_tutorial.cli", *map(str, args)], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=300, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["train", "--batch-size", "0"], "--per-device-train-batch-size/--batch-size: must be >= 1, got 0"),
+    (["train", "--gradient-accumulation-steps", "0"], "--gradient-accumulation-steps: must be >= 1, got 0"),
+    (["train", "--learning-rate", "0"], "--learning-rate: must be > 0, got 0"),
+    (["train", "--epochs", "0"], "--num-train-epochs/--epochs: must be > 0, got 0"),
+    (["train", "--max-steps", "0"], "--max-steps: must be -1"),
+    (["train", "--split", "train"], "unrecognized arguments: --split train"),
+    (["train", "--doc-stride", "-1"], "--doc-stride: must be >= 0, got -1"),
+    (["predict", "--max-examples", "0"], "--max-examples: must be >= 1, got 0"),
+    (["predict", "--max-length", "0"], "--max-length/--max-seq-len: must be >= 1, got 0"),
+    (["predict", "--batch-size", "0"], "--batch-size: must be >= 1, got 0"),
+    (["predict", "--n-best-size", "-3"], "--n-best-size: must be >= 1, got -3"),
+    (["evaluate", "--null-threshold", "nan"], "--null-threshold: must be a number, got nan"),
+    (["evaluate", "--na-prob-thresh", "abc"], "--na-prob-thresh: invalid float value: 'abc'"),
+    (["answer", "Who?", "--context", "Bob.", "--max-seq-len", "-10"], "--max-length/--max-seq-len: must be >= 1"),
+    (["answer", "Who?", "--context", "Bob.", "--top-k", "2.5"], "--top-k: '2.5' is not a whole number"),
+    (["tiny-model", "--vocab-size", "0"], "--vocab-size: must be >= 1, got 0"),
+])
+def test_bad_values_exit_2_naming_the_flag_before_any_work(argv, needle):
+    code, out, err = _run(*argv)
+    assert code == 2 and needle in err and "Traceback" not in err and out == ""
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_window_settings_are_checked_against_the_model_before_any_work(tiny_folder, data_dir, tmp_path):
+    common = ["--model", tiny_folder, "--data-dir", data_dir, "--max-examples", "3"]
+    code, _, err = _run("predict", *common, "--max-length", "1024", "--output-dir", tmp_path / "a")
+    assert code == 2 and "--max-length=1024 is longer than the 512 positions of model" in err
+    assert "Traceback" not in err
+    code, _, err = _run("evaluate", *common, "--max-length", "100")  # the default stride of 128 does not fit
+    assert code == 2 and "--doc-stride 128 leaves no room" in err and "--max-length 100" in err
+    code, _, err = _run("predict", *common, "--max-length", "3", "--doc-stride", "0", "--output-dir", tmp_path / "b")
+    assert code == 2 and "--max-length 3 is too short" in err
+    (tmp_path / "file").write_text("")
+    code, _, err = _run("predict", *common, "--output-dir", tmp_path / "file")
+    assert code == 2 and "--output-dir" in err and "a file is in the way" in err
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_a_model_folder_without_its_tokenizer_exits_1(tiny_folder, tmp_path):
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        (bare / name).write_bytes((tiny_folder / name).read_bytes())
+    code, out, err = _run("answer", "Who?", "--context", "Bob went home.", "--model", bare)
+    assert code == 1 and "has no tokenizer files" in err and out == ""
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_nan_weights_exit_1_naming_the_model_and_print_no_nan(tiny_folder, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for path in tiny_folder.iterdir():
+        if path.is_file():
+            (broken / path.name).write_bytes(path.read_bytes())
+    weights = load_file(broken / "model.safetensors")
+    weights["qa_outputs.weight"].fill_(float("nan"))
+    save_file(weights, broken / "model.safetensors", metadata={"format": "pt"})
+    code, out, err = _run("answer", "Who?", "--context", "Bob went home.", "--model", broken)
+    assert code == 1 and f"model {str(broken)!r} gives NaN or infinite logits" in err and "NaN" not in out
+
+
+@pytest.mark.realdata
+def test_an_empty_data_file_exits_1(tiny_folder, tmp_path, capsys):
+    for payload in ("[]", '{"data": []}'):
+        (tmp_path / "empty.json").write_text(payload)
+        assert main(["predict", "--dataset", str(tmp_path / "empty.json"), "--model", str(tiny_folder),
+                     "--output-dir", str(tmp_path / "out")]) == 1
+        assert "empty.json: no examples" in capsys.readouterr().err
+
+
+@pytest.mark.realdata
+def test_answer_offsets_index_a_crlf_file(tiny_folder, tmp_path, capsys):
+    path = tmp_path / "crlf.txt"
+    path.write_bytes(b"First line.\r\nThe Normans gave their name to Normandy.\r\nIt is in France.\r\n")
+    assert main(["answer", "Where is Normandy?", "--context-file", str(path), "--model", str(tiny_folder),
+                 "--top-k", "5"]) == 0
+    text = path.read_bytes().decode("utf-8")
+    answers = json.loads(capsys.readouterr().out)
+    assert answers and all(text[a["start"]:a["end"]] == a["answer"] for a in answers)
+    assert any(a["start"] > text.index("\r\n") for a in answers)  # past a CRLF: a shifted offset would show
+
+
+def _squad_file(path, context, questions):
+    qas = [{"id": f"q{i}", "question": q, "answers": [{"text": a, "answer_start": context.index(a)}] if a else [],
+            **({"is_impossible": True} if not a else {})} for i, (q, a) in enumerate(questions)]
+    path.write_text(json.dumps({"version": "2.0", "data": [{"title": "T", "paragraphs": [{"context": context,
+                                                                                         "qas": qas}]}]}))
+    return path
+
+
+@pytest.mark.realdata
+def test_predict_offsets_index_the_files_own_context(tiny_folder, tmp_path, capsys):
+    import html
+
+    raw = "  Tom &amp; Jerry &quot;live&quot; in Normandy &amp; Paris, in France.  "
+    data = _squad_file(tmp_path / "d.json", raw, [("Where do they live?", "Paris"), ("Who?", "Tom &amp; Jerry")])
+    assert main(["predict", "--dataset", str(data), "--model", str(tiny_folder), "--output-dir", str(tmp_path / "o"),
+                 "--version-1"]) == 0
+    nbest = json.loads((tmp_path / "o" / "nbest_predictions.json").read_text())
+    entries = [entry for entries in nbest.values() for entry in entries]
+    assert len(entries) > 5 and any("&" in entry["text"] or "\"" in entry["text"] for entry in entries)
+    for entry in entries:
+        start, end = entry["offsets"]
+        assert html.unescape(raw[start:end]) == entry["text"]
+
+
+@pytest.mark.realdata
+def test_predict_writes_one_set_with_no_stale_files_and_the_users_mode(tiny_folder, data_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    common = ["--model", str(tiny_folder), "--data-dir", str(data_dir), "--max-examples", "4", "--output-dir", str(out)]
+    assert main(["predict", "--dataset", "squad_v2", *common]) == 0
+    assert (out / "null_odds.json").exists()
+    (out / "predictions.json").chmod(0o640)
+    (out / ".nbest_predictions.json.k1ll3d.tmp").write_text("{")  # what a SIGKILL mid-write leaves
+    assert main(["predict", "--dataset", "squad", *common]) == 0
+    printed = json.loads(capsys.readouterr().out.split("\n}\n")[-2] + "\n}")
+    assert printed["rules"] == "SQuAD v1.1"
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "nbest_predictions.json", "predictions.json"]
+    assert stat.S_IMODE((out / "predictions.json").stat().st_mode) == 0o640
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["files"]) == {"predictions.json", "nbest_predictions.json"}
+
+
+@pytest.mark.realdata
+def test_evaluate_says_which_rules_it_used(tiny_folder, data_dir, capsys):
+    for dataset, rules in (("squad", "SQuAD v1.1"), ("squad_v2", "SQuAD v2.0")):
+        assert main(["evaluate", "--dataset", dataset, "--model", str(tiny_folder), "--data-dir", str(data_dir),
+                     "--max-examples", "3"]) == 0
+        assert json.loads(capsys.readouterr().out)["rules"] == rules

@@ -400,3 +400,64 @@ def test_fit_rejects_unknown_keywords(fit_data, tiny_folder):
     for wrong in ({"num_epochs": 1}, {"learning_rte": 1e-3}, {"gradient_accumulation_steps": 2}):
         with pytest.raises(TypeError, match=next(iter(wrong))):
             fit(model, tokenizer, train, evaluation, progress=False, **wrong)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("override, message", [
+    ({"gradient_accumulation_steps": 0}, "gradient_accumulation_steps must be a whole number >= 1, got 0"),
+    ({"per_device_train_batch_size": 0}, "per_device_train_batch_size must be a whole number >= 1, got 0"),
+    ({"learning_rate": 0.0}, "learning_rate must be > 0"),
+    ({"num_train_epochs": 0}, r"num_train_epochs must be > 0 \(or max_steps > 0\)"),
+    ({"max_length": 4096}, "max_length=4096 is longer than the 256 positions"),
+    ({"train_examples": "empty"}, "train_examples is empty"),
+])
+def test_bad_training_arguments_are_named_before_any_work(tiny_folder, squad_slice, tmp_path, override, message):
+    model, tokenizer = _load(tiny_folder)
+    kwargs = {"train_examples": squad_slice.select(range(4)), "eval_examples": squad_slice.select(range(4, 6)),
+              "output_dir": tmp_path / "run", **WINDOWS, **override}
+    if isinstance(kwargs["train_examples"], str):
+        kwargs["train_examples"] = squad_slice.select([])
+    with pytest.raises(ValueError, match=message):
+        train_qa(model, tokenizer, **kwargs)
+    assert not (tmp_path / "run").exists()
+
+
+def _checkpoint(root, step, names, state="{}"):
+    folder = root / f"checkpoint-{step}"
+    folder.mkdir(parents=True)
+    for name in names:
+        (folder / name).write_text(state if name == "trainer_state.json" else "x")
+    return folder
+
+
+COMPLETE = ("model.safetensors", "optimizer.pt", "scheduler.pt", "trainer_state.json")
+
+
+def test_resume_skips_checkpoints_whose_save_was_cut_short(tmp_path, caplog):
+    from qa_tutorial.training import last_complete_checkpoint
+
+    good = _checkpoint(tmp_path, 10, COMPLETE)
+    _checkpoint(tmp_path, 20, COMPLETE, state='{"global_step": 2')  # killed while writing the state
+    _checkpoint(tmp_path, 30, ["config.json"])  # killed right after the first file
+    _checkpoint(tmp_path, 40, COMPLETE[1:])  # no weights
+    assert last_complete_checkpoint(tmp_path) == good
+    assert "checkpoint-30" in caplog.text and "missing trainer_state.json" in caplog.text
+    with pytest.raises(FileNotFoundError, match="no complete checkpoint in .* \\(1 incomplete\\)"):
+        last_complete_checkpoint(_checkpoint(tmp_path / "other", 5, ["config.json"]).parent)
+
+
+@pytest.mark.realdata
+def test_train_qa_resumes_from_the_last_complete_checkpoint(tiny_folder, squad_slice, tmp_path, caplog):
+    model, tokenizer = _load(tiny_folder)
+    common = {"output_dir": tmp_path, "max_length": 128, "doc_stride": 32, "per_device_train_batch_size": 4,
+              "max_steps": 2, "eval_steps": 1, "logging_steps": 1, "save_total_limit": None, "disable_tqdm": True,
+              "mixed_precision": False, "device": "cpu"}
+    train, validation = squad_slice.select(range(8)), squad_slice.select(range(8, 12))
+    train_qa(model, tokenizer, train, validation, **common)
+    for name in list((tmp_path / "checkpoint-2").iterdir()):  # a kill during the save of step 2
+        if name.name != "config.json":
+            name.unlink()
+    model, tokenizer = _load(tiny_folder)
+    result = train_qa(model, tokenizer, train, validation, resume_from_checkpoint=True, **{**common, "max_steps": 3})
+    assert "resuming from" in caplog.text and "checkpoint-1" in caplog.text
+    assert result.global_step == 3
