@@ -1,8 +1,8 @@
 """The ``qa-tutorial`` command: build a tiny model, train, evaluate, predict and answer, offline by default.
 
-Exit codes: 0 success, 1 a failure the message explains in one line (bad file, bad data, missing model), 2 bad
-arguments, 130 interrupted (Ctrl-C). Anything else is a bug, and keeps its traceback. Result files are written
-atomically. Every command that cuts windows takes ``--max-length``, ``--doc-stride`` and ``--max-answer-length``, the
+Exit codes: 0 success, 1 a failure the message explains in one line (bad file, bad data, missing model), 2 a bad
+argument or value (found before any inference), 130 interrupted (Ctrl-C or SIGTERM). Anything else is a bug, and
+keeps its traceback. Result files are written atomically, a run's files as one set (`write_result_set`). Every command that cuts windows takes ``--max-length``, ``--doc-stride`` and ``--max-answer-length``, the
 names the package uses (``--max-seq-len`` and ``--max-answer-len``, the question-answering pipeline's, also work).
 """
 
