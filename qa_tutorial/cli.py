@@ -2,8 +2,9 @@
 
 Exit codes: 0 success, 1 a failure the message explains in one line (bad file, bad data, missing model), 2 a bad
 argument or value (found before any inference), 130 interrupted (Ctrl-C or SIGTERM). Anything else is a bug, and
-keeps its traceback. Result files are written atomically, a run's files as one set (`write_result_set`). Every command that cuts windows takes ``--max-length``, ``--doc-stride`` and ``--max-answer-length``, the
-names the package uses (``--max-seq-len`` and ``--max-answer-len``, the question-answering pipeline's, also work).
+keeps its traceback. Result files are written atomically, a run's files as one set (`write_result_set`). Every
+command that cuts windows takes ``--max-length``, ``--doc-stride`` and ``--max-answer-length``, the names the package
+uses (``--max-seq-len`` and ``--max-answer-len``, the question-answering pipeline's, also work).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class UsageError(CommandError):
     """A bad argument value found after parsing, before any work (exit code 2, as argparse's own errors)."""
 
 
-def _number(kind: type, lowest: float, *, strict: bool = False, label: str = "") -> Any:
+def _number(kind: type, lowest: float, *, strict: bool = False) -> Any:
     """An argparse ``type`` for numbers of ``kind`` >= ``lowest`` (> with ``strict``): bad values exit 2 at once."""
     def parse(text: str) -> Any:
         try:
@@ -41,7 +42,7 @@ def _number(kind: type, lowest: float, *, strict: bool = False, label: str = "")
             raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if kind is int else 'a number'}"
                                              ) from None
         if math.isnan(value) or (value <= lowest if strict else value < lowest):  # NaN, or out of range
-            raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {lowest:g}{label}, got {text}")
+            raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {lowest:g}, got {text}")
         return value
     parse.__name__ = kind.__name__  # argparse names the type in some messages
     return parse
