@@ -82,7 +82,12 @@ def write_json_atomic(path: str | os.PathLike, data: Any, *, indent: int | None 
     >>> json.loads(write_json_atomic(target, {"q": float("inf")}).read_text())
     {'q': 1e+30}
     """
-    return write_text_atomic(path, json.dumps(_finite(data), indent=indent, ensure_ascii=False, allow_nan=False))
+    return write_bytes_atomic(path, _json_bytes(data, indent))
+
+
+def _json_bytes(data: Any, indent: int | None = 2) -> bytes:
+    """``data`` as standard JSON in UTF-8: the one serialisation of every result file."""
+    return json.dumps(_finite(data), indent=indent, ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 MANIFEST = "manifest.json"
@@ -121,7 +126,7 @@ def write_result_set(folder: str | os.PathLike, files: dict[str, Any], *, replac
     try:
         digests = {}
         for name, data in files.items():
-            text = json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
+            text = _json_bytes(data)
             digests[name] = hashlib.sha256(text).hexdigest()
             write_bytes_atomic(staging / name, text)
         (folder / MANIFEST).unlink(missing_ok=True)

@@ -94,13 +94,10 @@ def explained(err: BaseException) -> bool:
 
 
 def _load_examples(args: argparse.Namespace) -> Any:
-    from qa_tutorial.cleaning import SquadFormatError
     from qa_tutorial.data import first_n, load_squad
 
     try:
         examples = load_squad(args.dataset, args.split, data_dir=args.data_dir)
-    except SquadFormatError:
-        raise
     except ValueError as err:  # an unknown name or split: the message lists the known ones
         raise CommandError(str(err)) from None
     return first_n(examples, args.max_examples) if args.max_examples is not None else examples
