@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from notebook_lint import lint_notebook
+from notebook_lint import CHECK_COMMENT, CHECK_TAG, is_checked, lint_notebook
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
 CHAPTERS = sorted(BOOK.glob("*.ipynb"))
@@ -21,9 +21,16 @@ def test_checked_outputs_hold_no_version_path_timing_or_date(chapter):
     assert lint_notebook(chapter) == []
 
 
-def _notebook(tmp_path: Path, source: str, text: str, checked: bool = True) -> Path:
-    cell = {"cell_type": "code", "metadata": {}, "execution_count": 1,
-            "source": ("# NBVAL_CHECK_OUTPUT\n" if checked else "") + source,
+def test_checked_cells_are_marked_by_tag_not_by_a_comment_that_renders():
+    for chapter in CHAPTERS:
+        cells = json.loads(chapter.read_text(encoding="utf-8"))["cells"]
+        assert any(is_checked(c) for c in cells), chapter.name
+        assert not [i for i, c in enumerate(cells) if CHECK_COMMENT in "".join(c["source"])], chapter.name
+
+
+def _notebook(tmp_path: Path, source: str, text: str, checked: bool = True, by_comment: bool = False) -> Path:
+    cell = {"cell_type": "code", "metadata": {"tags": [CHECK_TAG] if checked and not by_comment else []},
+            "execution_count": 1, "source": (CHECK_COMMENT + "\n" if by_comment else "") + source,
             "outputs": [{"output_type": "stream", "name": "stdout", "text": text}]}
     path = tmp_path / "chapter.ipynb"
     path.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
@@ -54,3 +61,14 @@ def test_unchecked_cells_and_version_lookups_in_source(tmp_path):
     assert lint_notebook(_notebook(tmp_path, "print(v)", "torch 2.13.0\n", checked=False)) == []
     problems = lint_notebook(_notebook(tmp_path, "print(transformers.__version__.split('.')[0])", "5\n"))
     assert problems and "in the source" in problems[0]
+
+
+def test_the_comment_mark_counts_as_checked_too(tmp_path):  # nbval honours both marks, so the lint does
+    problems = lint_notebook(_notebook(tmp_path, "print(v)", "torch 2.13.0\n", by_comment=True))
+    assert [p.split(": ")[2] for p in problems] == ["version"]
+
+
+def test_nbval_checks_the_cells_the_tag_marks():  # a misspelt tag would silently turn every check off
+    from nbval.plugin import find_metadata_tags
+
+    assert dict(find_metadata_tags({"tags": [CHECK_TAG]})) == {"check": True}
