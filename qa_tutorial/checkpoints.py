@@ -43,8 +43,8 @@ class LoadReport:
 
     >>> head = ("qa_outputs.bias", "qa_outputs.weight")
     >>> report = LoadReport("bert-base-cased", "BertForQuestionAnswering", missing_keys=head, newly_initialized=head)
-    >>> report.is_clean, report.only_head_is_new
-    (False, True)
+    >>> report.is_clean, report.head_is_new, report.encoder_is_complete
+    (False, True, True)
     >>> print(report)
     Loaded bert-base-cased into BertForQuestionAnswering:
       newly initialised (random, must be trained): 2 -> qa_outputs.bias, qa_outputs.weight
@@ -65,8 +65,17 @@ class LoadReport:
         return not (self.missing_keys or self.unexpected_keys or self.mismatched_keys)
 
     @property
-    def only_head_is_new(self) -> bool:
-        """True when the newly initialised weights (if any) all belong to the QA head."""
+    def head_is_new(self) -> bool:
+        """True when the QA head starts random (a base checkpoint): the model must be fine-tuned before it answers.
+
+        >>> LoadReport("distilbert-base-cased-distilled-squad", "DistilBertForQuestionAnswering").head_is_new
+        False
+        """
+        return any(key.startswith(QA_HEAD_PREFIX) for key in self.newly_initialized)
+
+    @property
+    def encoder_is_complete(self) -> bool:
+        """True when every weight outside the QA head came from the checkpoint (none of them starts random)."""
         return all(key.startswith(QA_HEAD_PREFIX) for key in self.newly_initialized)
 
     def __str__(self) -> str:
@@ -210,7 +219,7 @@ def load_qa_model(
     )
     if not report.is_clean:
         logger.warning("%s", report)
-    if not report.only_head_is_new:
+    if not report.encoder_is_complete:
         raise CheckpointMismatchError(f"weights beyond the QA head are missing, the encoder would be random.\n{report}")
     if report.newly_initialized and not allow_new_head:
         raise CheckpointMismatchError(f"the QA head is not in the checkpoint (allow_new_head=False).\n{report}")

@@ -21,7 +21,7 @@ from transformers import (
 )
 
 from qa_tutorial import checkpoints
-from qa_tutorial.checkpoints import CheckpointMismatchError, load_qa_model
+from qa_tutorial.checkpoints import CheckpointMismatchError, LoadReport, load_qa_model
 from qa_tutorial.models import (
     build_tiny_bert_qa,
     build_tiny_longformer_qa,
@@ -263,7 +263,8 @@ def test_load_report_from_base_checkpoint(wordpiece_tokenizer, tmp_path, caplog)
     wordpiece_tokenizer.save_pretrained(tmp_path)
     with caplog.at_level(logging.WARNING, logger="qa_tutorial.models"):
         model, tok, report = load_qa_model(tmp_path, model_class=BertForQuestionAnswering)
-    assert report.newly_initialized == ("qa_outputs.bias", "qa_outputs.weight") and report.only_head_is_new
+    assert report.newly_initialized == ("qa_outputs.bias", "qa_outputs.weight")
+    assert report.head_is_new and report.encoder_is_complete
     assert report.missing_keys == report.newly_initialized and not report.is_clean
     assert all(key.startswith("pooler.") for key in report.unexpected_keys)  # QA models have no pooler
     assert "qa_outputs.weight" in str(report) and "newly initialised" in str(report)
@@ -283,6 +284,7 @@ def test_distilbert_checkpoint_into_bert_class_is_refused(wordpiece_tokenizer, t
     for model_class in (None, AutoModelForQuestionAnswering, DistilBertForQuestionAnswering):
         model, _, report = load_qa_model(tmp_path, model_class=model_class)  # the checkpoint's own class: clean
         assert isinstance(model, DistilBertForQuestionAnswering) and report.is_clean
+        assert not report.head_is_new and report.encoder_is_complete  # a fine-tuned model: nothing new
 
 
 def test_missing_encoder_weights_are_refused(wordpiece_tokenizer, tmp_path):
@@ -294,6 +296,9 @@ def test_missing_encoder_weights_are_refused(wordpiece_tokenizer, tmp_path):
     save_file(kept, tmp_path / "model.safetensors", metadata={"format": "pt"})
     with pytest.raises(CheckpointMismatchError, match="encoder.layer.1"):
         load_qa_model(tmp_path, model_class=BertForQuestionAnswering)
+    missing = tuple(sorted(set(weights) - set(kept)))
+    report = LoadReport("x", "BertForQuestionAnswering", missing_keys=missing, newly_initialized=missing)
+    assert not report.encoder_is_complete and not report.head_is_new
 
 
 def test_pickled_weights_and_slow_tokenizers_are_refused(wordpiece_tokenizer, tmp_path, monkeypatch):

@@ -55,7 +55,8 @@ def test_it_loads_as_a_bert_qa_model_with_only_the_head_new():
     assert (model.config.num_hidden_layers, model.config.hidden_size, model.config.vocab_size) == (6, 384, 30522)
     assert 22_000_000 < model.num_parameters() < 23_000_000
     assert report.checkpoint == MINILM.hub_id  # the name, not the folder of this machine
-    assert report.newly_initialized == ("qa_outputs.bias", "qa_outputs.weight") and report.only_head_is_new
+    assert report.newly_initialized == ("qa_outputs.bias", "qa_outputs.weight")
+    assert report.head_is_new and report.encoder_is_complete
     assert report.unexpected_keys == ("pooler.dense.bias", "pooler.dense.weight")  # QA models have no pooler
     assert tokenizer.is_fast and len(tokenizer) == 30522 and tokenizer.tokenize("Normandy") == ["normandy"]
 

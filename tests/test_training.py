@@ -48,6 +48,12 @@ def test_training_arguments_need_report_to_and_accept_both_names(tmp_path):
     assert grouped is True or "group_by_length" in grouped
 
 
+def test_the_old_evaluation_strategy_name_is_refused(tmp_path):
+    """Chapters 4 and 10: seeds 001, 002 and 004 pass it; 5.x (test-main) and 4.57 (test-compat) both refuse it."""
+    with pytest.raises(TypeError, match="evaluation_strategy"):
+        transformers.TrainingArguments(output_dir=str(tmp_path), evaluation_strategy="epoch", report_to="none")
+
+
 def test_no_mixed_precision_on_cpu():
     assert mixed_precision_flags("cpu") == {"bf16": False, "fp16": False}
     assert mixed_precision_flags("cuda", wanted=False) == {"bf16": False, "fp16": False}
