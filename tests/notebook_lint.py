@@ -1,4 +1,5 @@
-"""Find volatile text in the stored outputs that nbval checks (cells tagged ``nbval-check-output``).
+"""Find volatile text in the stored outputs that nbval checks (cells tagged ``nbval-check-output``), and code
+lines wider than the rendered column.
 
 A checked output must be the same on any machine and any day: no package version, no absolute path, no
 timing and no date. Otherwise the next release of a dependency, another checkout folder or a slower machine
@@ -80,8 +81,28 @@ def lint_notebook(path: str | Path) -> list[str]:
     return problems
 
 
+CODE_WIDTH = 88  # characters of code the rendered book's column shows without a scroll bar
+
+
+def long_code_lines(path: str | Path, limit: int = CODE_WIDTH) -> list[str]:
+    """Code lines wider than the rendered column, as ``"path: cell N: width W"`` lines (the page would cut them).
+
+    >>> import tempfile, os
+    >>> cell = {"cell_type": "code", "source": "x = 1\\n" + "y = " + "1 + " * 30 + "1", "metadata": {}, "outputs": []}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     nb = os.path.join(tmp, "x.ipynb")
+    ...     _ = open(nb, "w").write(json.dumps({"cells": [cell]}))
+    ...     [line.split(": ", 1)[1] for line in long_code_lines(nb)]
+    ['cell 0: width 125']
+    """
+    notebook = json.loads(Path(path).read_text(encoding="utf-8"))
+    return [f"{path}: cell {index}: width {len(line)}"
+            for index, cell in enumerate(notebook.get("cells", [])) if cell.get("cell_type") == "code"
+            for line in "".join(cell.get("source", "")).splitlines() if len(line) > limit]
+
+
 def main(paths: list[str]) -> int:
-    problems = [line for path in paths for line in lint_notebook(path)]
+    problems = [line for path in paths for line in lint_notebook(path) + long_code_lines(path)]
     print("\n".join(problems) if problems else f"{len(paths)} notebooks: no volatile text in checked outputs")
     return 1 if problems else 0
 

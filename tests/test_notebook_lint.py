@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from notebook_lint import CHECK_COMMENT, CHECK_TAG, is_checked, lint_notebook
+from notebook_lint import CHECK_COMMENT, CHECK_TAG, is_checked, lint_notebook, long_code_lines
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
 CHAPTERS = sorted(BOOK.glob("*.ipynb"))
@@ -19,6 +19,11 @@ def test_there_are_chapters_to_lint():
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_checked_outputs_hold_no_version_path_timing_or_date(chapter):
     assert lint_notebook(chapter) == []
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_code_fits_the_rendered_column(chapter):
+    assert long_code_lines(chapter) == []
 
 
 def test_checked_cells_are_marked_by_tag_not_by_a_comment_that_renders():
