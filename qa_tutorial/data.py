@@ -28,6 +28,8 @@ __all__ = ["DATASETS", "SQUAD_FEATURES", "KnownDataset", "MirrorError", "SquadFo
            "read_squad_json", "sample_examples", "split_by_article", "to_squad_document", "write_squad_json"]
 
 logger = logging.getLogger(__name__)
+# Cleaning reports go to a logger of their own, so that an application (or the book) can quiet them alone.
+CLEANING_LOGGER = f"{__name__}.cleaning"
 
 SQUAD_FEATURES = datasets.Features({  # the Hub's "squad" features; explicit, so empty answer lists keep their types
     **{name: datasets.Value("string") for name in ("id", "title", "context", "question")},
@@ -412,7 +414,8 @@ def load_squad(source: str | os.PathLike, split: str = "validation", *, data_dir
     report: CleaningReport | None = None
     if clean:
         loaded, report = clean_squad(loaded, source=label, strict=strict)
-        logger.log(logging.WARNING if report.changed else logging.INFO, "%s", report.summary())
+        logging.getLogger(CLEANING_LOGGER).log(logging.WARNING if report.changed else logging.INFO, "%s",
+                                               report.summary())
     if isinstance(loaded, dict):
         loaded = datasets.Dataset.from_dict(loaded, features=SQUAD_FEATURES)
     return (loaded, report) if return_report else loaded

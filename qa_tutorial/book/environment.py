@@ -13,8 +13,13 @@ import sys
 import warnings
 from importlib import metadata
 
-from qa_tutorial.book.profiles import Profile, get_profile
-from qa_tutorial.devices import resolve_device
+# Without ipywidgets, tqdm.auto warns in every notebook that it falls back to text bars; text bars are what a
+# rendered book wants, so the warning is noise. It comes when tqdm.auto is first imported (by datasets, below).
+warnings.filterwarnings("ignore", message="IProgress not found", category=Warning)
+
+from qa_tutorial.book.profiles import Profile, get_profile  # noqa: E402
+from qa_tutorial.data import CLEANING_LOGGER  # noqa: E402
+from qa_tutorial.devices import resolve_device  # noqa: E402
 
 __all__ = ["LIBRARIES", "device_name", "library_versions", "show_environment"]
 
@@ -80,7 +85,7 @@ def _book_messages() -> None:
     book.setLevel(logging.INFO)
 
 
-def show_environment(profile: str | Profile | None = None) -> Profile:
+def show_environment(profile: str | Profile | None = None, *, cleaning_reports: bool = False) -> Profile:
     """Print versions, the profile and the device; set up figures, book messages and progress bars; return the profile.
 
     In a Jupyter kernel it also turns on matplotlib's inline backend, so that a cell ending in a `Figure`
@@ -88,14 +93,14 @@ def show_environment(profile: str | Profile | None = None) -> Profile:
 
     Args:
         profile: a `Profile`, a profile name, or None for ``$QA_TUTORIAL_PROFILE`` (default "quick").
+        cleaning_reports: show what `load_squad`'s cleaning changed each time a dataset is loaded. Chapters 1 and 8,
+            which teach the cleaning, turn it on; elsewhere the same report on every load would only be noise.
 
     Returns:
         The profile, for the chapter to use.
     """
-    # Without ipywidgets, tqdm.auto warns in every notebook that it falls back to text bars; text bars are what a
-    # rendered book wants, so the warning is noise.
-    warnings.filterwarnings("ignore", message="IProgress not found", category=Warning)
     _book_messages()
+    logging.getLogger(CLEANING_LOGGER).setLevel(logging.WARNING if cleaning_reports else logging.ERROR)
     chosen = profile if isinstance(profile, Profile) else get_profile(profile)
     print(f"python {platform.python_version()} on {sys.platform}")
     for name, version in library_versions().items():

@@ -7,6 +7,7 @@ import pytest
 
 from qa_tutorial.book.environment import BOOK_BUILD_ENV, library_versions, show_environment
 from qa_tutorial.book.profiles import FULL, QUICK
+from qa_tutorial.data import CLEANING_LOGGER, load_squad
 
 
 @pytest.fixture(autouse=True)
@@ -15,6 +16,8 @@ def _book_logger(monkeypatch):
     book = logging.getLogger("qa_tutorial.book")
     monkeypatch.setattr(book, "handlers", [])
     monkeypatch.setattr(book, "level", book.level)
+    cleaning = logging.getLogger(CLEANING_LOGGER)
+    monkeypatch.setattr(cleaning, "level", cleaning.level)
 
 
 def test_show_environment_shows_the_books_messages_in_the_cell(capsys):
@@ -24,6 +27,24 @@ def test_show_environment_shows_the_books_messages_in_the_cell(capsys):
     logging.getLogger("qa_tutorial.book.profiles").info("squad: carved by article")
     logging.getLogger("qa_tutorial.data").info("not the book's")  # the pipeline's INFO stays quiet
     assert capsys.readouterr().out == "squad: carved by article\n"
+
+
+def test_cleaning_reports_show_only_where_a_chapter_asks(tmp_path, caplog):
+    import json
+
+    nested = {"data": [{"title": "T", "paragraphs": [{"context": "Fish &amp; chips.", "qas": [
+        {"id": "q", "question": "What?", "answers": [{"text": "chips", "answer_start": 11}]}]}]}]}
+    path = tmp_path / "entities.json"
+    path.write_text(json.dumps(nested))
+    reports = {}
+    for asked in (False, True):
+        show_environment("quick", cleaning_reports=asked)
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            assert load_squad(str(path))[0]["context"] == "Fish & chips."  # cleaned either way
+        reports[asked] = [r.getMessage() for r in caplog.records if r.name == CLEANING_LOGGER]
+    assert reports[False] == []
+    assert len(reports[True]) == 1 and "contexts unescaped: 1" in reports[True][0]
 
 
 def test_versions_are_the_installed_ones():
