@@ -69,7 +69,7 @@ LOCK_FLAGS := --python-version 3.11 --override requirements/overrides.txt --cust
   --no-emit-find-links --quiet $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 lock:
 	[ -x $(LOCKER)/bin/uv ] || { $(PYTHON) -m venv $(LOCKER) && $(LOCKER)/bin/pip install -q uv==$(UV_VERSION); }
-	$(LOCKER)/bin/uv pip compile pyproject.toml requirements/build.in --extra dev --extra book $(LOCK_FLAGS) \
+	$(LOCKER)/bin/uv pip compile pyproject.toml requirements/build.in --extra dev --extra book --extra demo $(LOCK_FLAGS) \
 	  --output-file requirements/main.txt
 	$(LOCKER)/bin/uv pip compile pyproject.toml requirements/build.in requirements/compat-457.in --extra dev \
 	  $(LOCK_FLAGS) --output-file requirements/compat-457.txt
@@ -108,7 +108,7 @@ store-outputs:
 
 test-browser: setup chromium
 	$(VENV)/bin/python tests/build_book.py $(EXECUTED) $(TESTED_BOOK)
-	$(VENV)/bin/python -m pytest -m book tests/test_book_html.py
+	$(VENV)/bin/python -m pytest -m "book or browser" tests/test_book_html.py tests/test_demo.py
 
 test-compat: setup-compat
 	$(COMPAT)/bin/python -c "import transformers; assert transformers.__version__.startswith('4.57'), transformers.__version__; print('compat env: transformers', transformers.__version__)"

@@ -14,7 +14,8 @@ no prints, no environment variables):
 - ``checkpoints`` load a QA model and tokenizer, loudly reporting missing weights; ``models`` build tiny models
   offline and make a BERT into a Longformer; ``tokenizers_offline`` train tokenizers on local text;
   ``pretrained`` the packaged encoder of the quick profile; ``longformer`` global attention and padding.
-- ``sharing`` a publishable model folder with a model card, and pushing it to the Hub.
+- ``sharing`` a publishable model folder with a model card, and pushing it to the Hub; ``demo`` a Gradio app
+  around ``QuestionAnswerer``, and the files that make a model folder a Space.
 - ``devices`` which device to run on; ``atomic_files`` write result files atomically.
 
 ``book`` holds the book's scaffolding (run profiles, cached fine-tuned models, each chapter's first cell, plots and
@@ -24,5 +25,7 @@ experiments); ``cli`` is the ``qa-tutorial`` command on top of both.
 from qa_tutorial import _moved
 
 __version__ = "0.1.0"
+# Where pip installs this package from outside a checkout (Colab's first cell, a Space's requirements.txt).
+INSTALL_SOURCE = "qa-tutorial @ git+https://github.com/qa-tutorial/qa-tutorial"
 
 _moved.install()  # old import paths (qa_tutorial.profiles, qa_tutorial.loop, ...) keep working, with a warning

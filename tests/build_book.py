@@ -50,6 +50,9 @@ def stage(executed: Path, source: Path) -> list[str]:
             shutil.copy(notebook, target.with_suffix(".ipynb"))
         else:
             missing.append(name)
+    images = ROOT / "book" / "images"  # figures the chapters' Markdown shows (the demo's screenshot)
+    if images.is_dir():
+        shutil.copytree(images, source / "book" / "images")
     if missing:
         raise SystemExit(f"not executed, so the book cannot be rendered: {', '.join(missing)} "
                          f"(looked in {executed})")
