@@ -250,25 +250,27 @@ def test_the_quick_profile_trains_no_long_document_model():
 
 
 @pytest.mark.slow
-def test_the_english_model_made_into_a_longformer_reads_held_out_articles_better_than_its_windows(quick_v1, data_dir):
-    """Chapter 9's quick long reader: the SQuAD model as a Longformer, one 1,024-token window where the BERT needs
-    several 384-token ones (positions past 512 copied, global attention on the question)."""
+def test_the_english_model_made_into_a_longformer_still_answers_held_out_questions(quick_v1, data_dir):
+    """Chapter 9's quick long reader: the SQuAD model as a Longformer (positions past 512 copied, 256-token attention
+    windows, global attention on the question). The conversion must keep what the model learnt: on held-out SQuAD
+    paragraphs it answers about as well as the BERT it came from. (Which of the two reads COVID-QA's long articles
+    better changes from one training run to the next: 17.8 against 1.2 F1 on 8 questions, then 6.6 against 13.7, so
+    chapter 9 shows it and this test does not assert it.)"""
     from qa_tutorial.book.finetuned import LONGFORMER_SETTINGS
     from qa_tutorial.book.profiles import load_profile_splits
     from qa_tutorial.data import first_n
     from qa_tutorial.inference import evaluate_qa
     from qa_tutorial.models import longformer_from_bert
 
-    small = dataclasses.replace(QUICK, train_examples=64, eval_examples=24)  # chapter 9's slice
-    held_out = first_n(load_profile_splits(small, "covid_qa", data_dir=data_dir)["validation"], 8)
+    held_out = first_n(load_profile_splits(QUICK, "squad", data_dir=data_dir)["validation"], 100)
     bert, tokenizer, _ = load_qa_model(str(quick_v1), allow_new_head=False)
     long, long_tokenizer = longformer_from_bert(bert, tokenizer, **LONGFORMER_SETTINGS)
     assert long.config.max_position_embeddings == LONGFORMER_SETTINGS["max_length"] + 1
     f1 = {}
-    for name, model, tok, length in (("windows", bert, tokenizer, 384), ("long", long, long_tokenizer, 1024)):
-        scores, _ = evaluate_qa(model, tok, held_out, max_length=length, doc_stride=128, batch_size=4, progress=False)
+    for name, model, tok in (("bert", bert, tokenizer), ("long", long, long_tokenizer)):
+        scores, _ = evaluate_qa(model, tok, held_out, max_length=384, doc_stride=128, batch_size=8, progress=False)
         f1[name] = scores["f1"]
-    assert f1["long"] >= f1["windows"] + 8, f1  # measured: 17.8 against 1.2
+    assert f1["long"] >= 40 and abs(f1["long"] - f1["bert"]) <= 10, f1  # measured: 52.6 against 47.8
 
 
 @pytest.mark.slow
