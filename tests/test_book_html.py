@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
+from browser import FLAGS, chromium_or_fail
 
 pytestmark = pytest.mark.book
 
@@ -22,8 +22,6 @@ ROOT = Path(__file__).resolve().parent.parent
 HTML = Path(os.environ.get("QA_TUTORIAL_BOOK_HTML", ROOT / "_build" / "tested-book" / "source" / "_build" / "html"))
 SOURCE = HTML.parent.parent  # the staged sources the HTML was built from (executed notebooks)
 SHOTS = Path(os.environ.get("QA_TUTORIAL_SCREENSHOTS", ROOT / "_build" / "screenshots"))
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # Chapters whose text promises figures (issue 4's list); each must show at least one.
 NEEDS_FIGURES = {"book/01_data", "book/02_tokenization", "book/04_training", "book/05_decoding",
                  "book/06_evaluation", "book/08_portuguese", "book/09_longformer"}
@@ -54,12 +52,11 @@ def _png_outputs(name: str) -> int:
 def browser():
     if not (HTML / "index.html").exists():
         pytest.fail(f"no rendered book at {HTML}: run the notebook tests and tests/build_book.py first (make test)")
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed (Debian package chromium; make test installs it)")
+    chromium_path = chromium_or_fail()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        chromium = p.chromium.launch(executable_path=chromium_path, args=FLAGS)
         yield chromium
         chromium.close()
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from notebook_lint import CHECK_COMMENT, CHECK_TAG, is_checked, lint_notebook, long_code_lines
 
+from qa_tutorial import INSTALL_SOURCE
+
 BOOK = Path(__file__).resolve().parents[1] / "book"
 CHAPTERS = sorted(BOOK.glob("*.ipynb"))
 
@@ -31,6 +33,31 @@ def test_checked_cells_are_marked_by_tag_not_by_a_comment_that_renders():
         cells = json.loads(chapter.read_text(encoding="utf-8"))["cells"]
         assert any(is_checked(c) for c in cells), chapter.name
         assert not [i for i, c in enumerate(cells) if CHECK_COMMENT in "".join(c["source"])], chapter.name
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_the_colab_cell_installs_the_package_from_its_one_setting(chapter):
+    # the cell runs before the package is installed, so it cannot import INSTALL_SOURCE: it spells it, checked here
+    cells = json.loads(chapter.read_text(encoding="utf-8"))["cells"]
+    first_code = next(c for c in cells if c["cell_type"] == "code")
+    source = "".join(first_code["source"])
+    assert f'%pip install -q "{INSTALL_SOURCE}"' in source
+    assert source.count("%pip install") == 1
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_every_chapter_ends_with_exercises_whose_solutions_check_themselves(chapter):
+    cells = json.loads(chapter.read_text(encoding="utf-8"))["cells"]
+    starts = [i for i, c in enumerate(cells)
+              if c["cell_type"] == "markdown" and "".join(c["source"]).startswith("## Your turn")]
+    assert len(starts) == 1, "one 'Your turn' section"
+    solutions = [c for c in cells[starts[0]:] if c["cell_type"] == "code"]
+    assert len(solutions) >= 2
+    for cell in solutions:
+        # collapsed on the page, run by the notebook tests, and failing loudly when the claim is wrong
+        assert "hide-cell" in cell["metadata"].get("tags", []), "".join(cell["source"])[:80]
+        assert "assert " in "".join(cell["source"]), "".join(cell["source"])[:80]
+    assert all(c["cell_type"] in ("markdown", "code") for c in cells[starts[0]:])
 
 
 def _notebook(tmp_path: Path, source: str, text: str, checked: bool = True, by_comment: bool = False) -> Path:

@@ -63,6 +63,21 @@ def _inline_figures() -> None:
         shell.run_line_magic("matplotlib", "inline")
 
 
+def _short_tracebacks() -> None:
+    """In IPython, print errors as their type and message only (``%xmode Minimal``).
+
+    The book build uses it: the chapters' deliberate errors then show what a reader needs (which error, what it
+    says) and none of the frames, whose file paths are those of the machine that built the book.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.InteractiveTB.set_mode(mode="Minimal")  # what %xmode does, without printing the new mode
+
+
 class _CurrentStdout(logging.StreamHandler):
     """A handler that writes to whatever ``sys.stdout`` is at the time (Jupyter swaps it per cell)."""
 
@@ -89,7 +104,8 @@ def show_environment(profile: str | Profile | None = None, *, cleaning_reports: 
     """Print versions, the profile and the device; set up figures, book messages and progress bars; return the profile.
 
     In a Jupyter kernel it also turns on matplotlib's inline backend, so that a cell ending in a `Figure`
-    (what the `qa_tutorial.book.plots` functions return) shows the figure.
+    (what the `qa_tutorial.book.plots` functions return) shows the figure. In the book's own build
+    (``$QA_TUTORIAL_BOOK_BUILD`` set) it turns progress bars off and prints errors without their frames.
 
     Args:
         profile: a `Profile`, a profile name, or None for ``$QA_TUTORIAL_PROFILE`` (default "quick").
@@ -114,4 +130,5 @@ def show_environment(profile: str | Profile | None = None, *, cleaning_reports: 
 
         datasets.disable_progress_bars()
         transformers.utils.logging.disable_progress_bar()
+        _short_tracebacks()
     return chosen

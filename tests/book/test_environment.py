@@ -1,6 +1,7 @@
 """Tests for qa_tutorial.book.environment: the first cell of every chapter."""
 
 import logging
+import re
 
 import datasets
 import pytest
@@ -81,6 +82,25 @@ def test_book_build_silences_progress_bars(monkeypatch):
         assert not datasets.utils.is_progress_bar_enabled()
     finally:
         datasets.enable_progress_bars()
+
+
+def test_book_build_prints_errors_without_frames_and_paths(monkeypatch, capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        monkeypatch.setenv(BOOK_BUILD_ENV, "1")
+        show_environment("quick")
+        assert "reporting mode" not in capsys.readouterr().out  # the first cell shows only the environment
+        shell.run_cell("raise ValueError('bad input, explained')")
+        shown = capsys.readouterr()
+        text = re.sub(r"\x1b\[[0-9;]*m", "", shown.out + shown.err)  # without the terminal colours
+        assert "ValueError: bad input, explained" in text
+        assert "Traceback" not in text and "File " not in text
+    finally:
+        datasets.enable_progress_bars()
+        shell.InteractiveTB.set_mode(mode="Context")
+        InteractiveShell.clear_instance()
 
 
 def test_unknown_profile_is_refused():
