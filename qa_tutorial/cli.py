@@ -23,6 +23,8 @@ from qa_tutorial.atomic_files import write_json_atomic, write_result_set, write_
 
 DEFAULT_RUNS = Path("runs")
 DEFAULT_MODEL = DEFAULT_RUNS / "quick-model"
+MODEL_HELP = (f"model folder or Hub id (default: {DEFAULT_MODEL}, what train writes; without it, in the full profile, "
+              "the published fine-tuned model for the data)")
 
 
 class CommandError(Exception):
@@ -156,9 +158,24 @@ def _version_2(args: argparse.Namespace, examples: Any) -> bool:
     return any(len(a["text"]) == 0 for a in examples.select_columns(["answers"]).to_dict()["answers"])
 
 
-def _load_model(path: str) -> tuple[Any, Any]:
+def _default_model(dataset: str | None) -> str:
+    """The model a command uses without ``--model``: what ``train`` wrote to `DEFAULT_MODEL` when it is there; else,
+    in a profile that uses published checkpoints (full), the fine-tuned one for the data (a file, or no data at
+    all, is read as English SQuAD); else `DEFAULT_MODEL`, whose absence the error then explains."""
+    from qa_tutorial.book.finetuned import finetuned_model
+    from qa_tutorial.book.profiles import get_profile
+    from qa_tutorial.data import DATASETS
+
+    profile = get_profile(None)
+    if DEFAULT_MODEL.exists() or not profile.published_finetuned:
+        return str(DEFAULT_MODEL)
+    return finetuned_model(profile, dataset if dataset in DATASETS else "squad")
+
+
+def _load_model(path: str | None, dataset: str | None = None) -> tuple[Any, Any]:
     from qa_tutorial.checkpoints import load_qa_model
 
+    path = _default_model(dataset) if path is None else path
     try:
         model, tokenizer, _ = load_qa_model(path, allow_new_head=False)
     except (OSError, ValueError) as err:
@@ -186,7 +203,7 @@ def _decode_and_score(args: argparse.Namespace) -> tuple[dict, Any, bool, Any]:
 
     examples = _load_examples(args)
     version_2 = _version_2(args, examples)
-    model, tokenizer = _load_model(args.model)
+    model, tokenizer = _load_model(args.model, args.dataset)
     _check_windows(args, model, tokenizer)  # before any inference
     metrics, decoded = evaluate_qa(model, tokenizer, examples, version_2_with_negative=version_2,
                                    max_length=args.max_length, doc_stride=args.doc_stride,
@@ -201,24 +218,43 @@ def _is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
+def _file_splits(path: str) -> Any:
+    """Train and validation parts of a SQuAD-format file, carved by article (20% held out, seed 0), as
+    `qa_tutorial.book.profiles.load_profile_splits` carves a known dataset that has one split."""
+    from qa_tutorial.data import load_squad, split_by_article
+
+    try:
+        rows = load_squad(path)
+    except ValueError as err:
+        raise CommandError(str(err)) from None
+    if len(set(rows.select_columns(["title"]).to_dict()["title"])) < 2:
+        raise CommandError(f"{path}: train needs at least two articles (titles) to hold one out for validation")
+    parts = split_by_article(rows, eval_fraction=0.2, seed=0)
+    logging.getLogger(__name__).info("%s: train and validation carved by article (20%% of articles held out)", path)
+    return parts
+
+
 def cmd_train(args: argparse.Namespace) -> dict:
     from qa_tutorial.book.profiles import TINY, check_trainable, get_profile, load_profile_splits
     from qa_tutorial.checkpoints import load_qa_model
-    from qa_tutorial.data import first_n
+    from qa_tutorial.data import DATASETS, first_n
     from qa_tutorial.models import build_tiny_qa_model
     from qa_tutorial.sharing import save_for_sharing
     from qa_tutorial.training import train_qa
 
     profile = get_profile(args.profile)
     output = _check_output_dir(args.output_dir)
-    splits = load_profile_splits(profile, args.dataset, data_dir=args.data_dir)
+    if args.dataset in DATASETS:
+        splits, like = load_profile_splits(profile, args.dataset, data_dir=args.data_dir), args.dataset
+    else:  # a file: its articles are carved into train and validation; read as English SQuAD (or pass --model)
+        splits, like = _file_splits(args.dataset), "squad"
     for split, limit in (("train", args.max_examples), ("validation", args.max_eval_examples)):
         if limit is not None:
             splits[split] = first_n(splits[split], limit)
     version_2 = _version_2(args, splits["validation"])
-    checkpoint = args.model or profile.checkpoint_for(args.dataset)
+    checkpoint = args.model or profile.checkpoint_for(like)
     try:
-        check_trainable(checkpoint, args.dataset)
+        check_trainable(checkpoint, like)
     except ValueError as err:
         raise CommandError(f"{err}; or pass --model") from None
     built_offline = checkpoint == TINY
@@ -234,7 +270,7 @@ def cmd_train(args: argparse.Namespace) -> dict:
     def chosen(value: Any, default: Any) -> Any:  # a flag's value when given (0 included), else the profile's
         return default if value is None else value
 
-    args.max_length = chosen(args.max_length, profile.max_length_for(args.dataset))
+    args.max_length = chosen(args.max_length, profile.max_length_for(like))
     args.doc_stride = chosen(args.doc_stride, profile.doc_stride)
     _check_windows(args, model, tokenizer)
     max_length, doc_stride = args.max_length, args.doc_stride
@@ -261,8 +297,9 @@ def cmd_train(args: argparse.Namespace) -> dict:
     if _is_main_process():
         note = ("Quick profile: a small model fine-tuned briefly on a slice of the data on a CPU; a full fine-tune "
                 "of a larger model scores higher." if profile.name == "quick" else "")
+        dataset_type = args.dataset if args.dataset in DATASETS else Path(args.dataset).name.split(".")[0]
         save_for_sharing(result.model, tokenizer, output, model_name=output.name, metrics=metrics,
-                         dataset_type=args.dataset, dataset_name=args.dataset, settings=settings,
+                         dataset_type=dataset_type, dataset_name=Path(args.dataset).name, settings=settings,
                          base_model=None if built_offline else checkpoint, notes=note)
         write_text_atomic(output / "history.csv", result.history.to_csv(index=False))
         write_json_atomic(output / "eval_results.json", metrics)
@@ -395,7 +432,7 @@ def _answer_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _decoding_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model or Hub id ({DEFAULT_MODEL})")
+    parser.add_argument("--model", default=None, help=MODEL_HELP)
     parser.add_argument("--version-2", dest="version_2", action="store_true", default=None,
                         help="SQuAD v2.0 rules (default: a known dataset's kind, or whether a file has unanswerable "
                              "questions)")
@@ -487,7 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
     source = answer.add_mutually_exclusive_group(required=True)
     source.add_argument("--context", help="the context, as a string")
     source.add_argument("--context-file", help="a UTF-8 text file holding the context (any length)")
-    answer.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model or Hub id ({DEFAULT_MODEL})")
+    answer.add_argument("--model", default=None, help=MODEL_HELP)
     answer.add_argument("--top-k", type=POSITIVE, default=1)
     _window_arguments(answer)
     _answer_arguments(answer)

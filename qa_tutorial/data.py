@@ -51,6 +51,8 @@ class KnownDataset:
         version_2: it has unanswerable questions (SQuAD v2.0 rules: a model may answer "").
         long_documents: its contexts are whole documents, thousands of tokens long (a long-input model's job).
         articles_of: another known dataset whose articles these are (carve both alike).
+        hub_splits: the splits its Hub copy publishes (COVID-QA: train only), so that a missing split is
+            known without asking the Hub.
     """
 
     hub_id: str
@@ -60,6 +62,7 @@ class KnownDataset:
     version_2: bool = False
     long_documents: bool = False
     articles_of: str | None = None
+    hub_splits: tuple[str, ...] = ("train", "validation")
 
 
 DATASETS: dict[str, KnownDataset] = {
@@ -80,7 +83,7 @@ DATASETS: dict[str, KnownDataset] = {
                            language="portuguese"),
     "covid_qa": KnownDataset("deepset/covid_qa_deepset", {"train": "covid-qa/covid-qa-200423.json.gz"},
                              "COVID-QA, whole scientific articles; the mirror has the April 2020 release as train",
-                             long_documents=True),
+                             long_documents=True, hub_splits=("train",)),
 }
 
 
@@ -399,6 +402,10 @@ def load_squad(source: str | os.PathLike, split: str = "validation", *, data_dir
         path = mirror_file(name, split, data_dir)
         split = SPLIT_ALIASES.get(split, split)
         if path is None:
+            if split not in DATASETS[name].hub_splits:
+                raise ValueError(f"{name!r} has no {split!r} split on the Hub ({DATASETS[name].hub_id!r} publishes "
+                                 f"{', '.join(DATASETS[name].hub_splits)}); split it by article instead "
+                                 "(qa_tutorial.data.split_by_article)")
             dataset = load_from_hub(DATASETS[name].hub_id, split)
             label = f"{name} ({split}) from the Hub: {DATASETS[name].hub_id}"
         else:

@@ -12,6 +12,7 @@ import dataclasses
 import inspect
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -229,7 +230,19 @@ class QATrainer(Trainer):
 
 def _device_arguments(device: torch.device) -> dict[str, Any]:
     """`TrainingArguments` for ``device``. On the CPU: ``use_cpu``, and under ``torchrun`` the processes train
-    together with DDP over gloo (NCCL needs GPUs); on a GPU the `Trainer`'s defaults."""
+    together with DDP over gloo (NCCL needs GPUs); on a GPU the `Trainer`'s defaults, one process per GPU.
+
+    Raises:
+        ValueError: ``torchrun`` started more processes on this machine than it has GPUs (each process takes the
+            GPU of its local rank; NCCL refuses two processes on one GPU).
+    """
+    if device.type == "cuda" and torch.distributed.is_torchelastic_launched():
+        processes = int(os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1")))
+        gpus = torch.cuda.device_count()
+        if processes > gpus:
+            raise ValueError(f"torchrun started {processes} processes on this machine, which has {gpus} GPU(s): "
+                             f"start one per GPU (--nproc_per_node {gpus}), or train on the CPU (device 'cpu', "
+                             "over gloo)")
     if device.type != "cpu":
         return {}
     if torch.distributed.is_torchelastic_launched():  # started by torchrun

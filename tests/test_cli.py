@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import stat
@@ -590,3 +591,50 @@ def test_evaluate_says_which_rules_it_used(tiny_folder, data_dir, capsys):
         assert main(["evaluate", "--dataset", dataset, "--model", str(tiny_folder), "--data-dir", str(data_dir),
                      "--max-examples", "3"]) == 0
         assert json.loads(capsys.readouterr().out)["rules"] == rules
+
+
+@pytest.mark.realdata
+def test_train_accepts_a_squad_file_and_carves_it_by_article(tiny_folder, data_dir, tmp_path, monkeypatch):
+    """--help says a SQuAD-format file works as --dataset: it did not (the profile's splits know only names)."""
+    import qa_tutorial.training
+    from qa_tutorial.data import mirror_file, read_squad_json
+
+    document = json.loads(gzip.open(mirror_file("squad", "validation", data_dir=data_dir), "rt").read())
+    articles = [{"title": a["title"], "paragraphs": a["paragraphs"][:2]} for a in document["data"][:5]]
+    own = tmp_path / "my-squad.json"
+    own.write_text(json.dumps({"version": "1.1", "data": articles}))
+    seen = {}
+
+    def record(model, tokenizer, train, validation, **kwargs):
+        seen.update(train=set(train["title"]), validation=set(validation["title"]),
+                    n=len(train) + len(validation), max_length=kwargs["max_length"])
+        raise _Stop
+
+    monkeypatch.setattr(qa_tutorial.training, "train_qa", record)
+    monkeypatch.setenv("QA_TUTORIAL_PROFILE", "quick")
+    with pytest.raises(_Stop):
+        main(["train", "--dataset", str(own), "--model", str(tiny_folder), "--output-dir", str(tmp_path / "m"),
+              "--max-length", "96", "--doc-stride", "24"])
+    assert seen["n"] == len(read_squad_json(own)["id"])  # every question, on one side or the other
+    assert seen["train"] and seen["validation"] and not seen["train"] & seen["validation"]
+    one_article = tmp_path / "one.json"
+    one_article.write_text(json.dumps({"version": "1.1", "data": articles[:1]}))
+    assert main(["train", "--dataset", str(one_article), "--model", str(tiny_folder),
+                 "--output-dir", str(tmp_path / "m")]) == 1
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(("dataset", "published"), [("squad", "distilbert/distilbert-base-cased-distilled-squad"),
+                                                    ("squad_v2", "deepset/roberta-base-squad2")])
+def test_full_profile_scores_the_published_model_without_model(data_dir, tmp_path, capsys, monkeypatch, dataset,
+                                                              published):
+    """Without --model and without a trained runs/quick-model, the full profile uses its published checkpoint
+    (offline here, so the load fails, naming it) instead of looking for the quick profile's folder."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QA_TUTORIAL_PROFILE", "full")
+    code = main(["evaluate", "--dataset", dataset, "--data-dir", str(data_dir), "--max-examples", "2"])
+    error = capsys.readouterr().err
+    assert code == 1 and published in error and "quick-model" not in error
+    monkeypatch.setenv("QA_TUTORIAL_PROFILE", "quick")
+    assert main(["evaluate", "--dataset", dataset, "--data-dir", str(data_dir), "--max-examples", "2"]) == 1
+    assert "runs/quick-model" in capsys.readouterr().err

@@ -43,3 +43,23 @@ def test_two_processes_share_the_data(tmp_path, data_dir):
     assert json.loads((double / "eval_results.json").read_text())["f1"] >= 0
     # the same number of steps covers twice the data: each process trains on its own half of every batch
     assert _last_epoch(double) == pytest.approx(2 * _last_epoch(single), rel=0.05)
+
+
+@pytest.mark.parametrize(("processes", "gpus", "refused"), [(2, 1, True), (2, 2, False), (1, 1, False)])
+def test_more_torchrun_processes_than_gpus_is_refused_with_the_way_out(monkeypatch, processes, gpus, refused):
+    """On a one-GPU Colab, `torchrun --nproc_per_node 2` put both ranks on cuda:0, and NCCL refused deep inside
+    the first step; the package says so before training, and names the two ways out."""
+    import torch
+
+    from qa_tutorial.training import _device_arguments
+
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "test")  # what torchrun sets
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", str(processes))
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+    cuda = torch.device("cuda")  # a device name only: nothing runs on it here
+    if refused:
+        with pytest.raises(ValueError, match=r"2 processes .* 1 GPU.*--nproc_per_node 1.*cpu"):
+            _device_arguments(cuda)
+    else:
+        assert _device_arguments(cuda) == {}
+    assert _device_arguments(torch.device("cpu")) == {"use_cpu": True, "ddp_backend": "gloo"}  # gloo: any count

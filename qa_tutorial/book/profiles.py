@@ -18,6 +18,7 @@ import datasets
 from qa_tutorial.data import (
     DATA_DIR_ENV,
     DATASETS,
+    SPLIT_ALIASES,
     first_n,
     keep_answerable,
     load_squad,
@@ -203,12 +204,18 @@ def get_profile(name: str | None = None) -> Profile:
 
 
 def _has_split(dataset: str, split: str, data_dir: str | os.PathLike | None) -> bool:
-    """Whether ``split`` of ``dataset`` can be loaded: in the mirror when one is used, else on the Hub."""
+    """Whether ``split`` of ``dataset`` can be loaded: in the mirror when one is used, else on the Hub.
+
+    >>> _has_split("covid_qa", "validation", None), _has_split("covid_qa", "train", None)   # the Hub's splits
+    (False, True)
+    """
     try:
         path = mirror_file(dataset, split, data_dir)
     except ValueError:  # the mirror lacks this split
         return False
-    return path is None or Path(path).exists()
+    if path is None:
+        return SPLIT_ALIASES.get(split, split) in DATASETS[dataset].hub_splits
+    return Path(path).exists()
 
 
 def _carved_titles(dataset: str, data_dir: str | os.PathLike | None, eval_fraction: float, seed: int) -> set[str]:

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from qa_tutorial.book.profiles import FULL, PROFILE_ENV, QUICK, get_profile, load_profile_splits
+from qa_tutorial.data import DATA_DIR_ENV
 
 
 def test_full_profile_names_the_real_checkpoints():
@@ -73,6 +74,29 @@ def test_faquad_has_both_splits_so_nothing_is_carved(data_dir, caplog):
                                      data_dir=data_dir)
     assert "carved" not in _logged(caplog)
     assert len(splits["train"]) == 20 and len(splits["validation"]) == 10
+
+
+@pytest.mark.realdata
+def test_covid_qa_from_the_hub_asks_only_for_the_split_it_publishes(data_dir, monkeypatch):
+    """Without a mirror, COVID-QA (train only on the Hub) is carved by article instead of asking for validation."""
+    import qa_tutorial.data as data
+
+    asked = []
+
+    def hub(hub_id, split, **_):  # the Hub's copy, here read from the mirror's file of the same dataset
+        asked.append((hub_id, split))
+        if split != "train":
+            raise ConnectionError(f"{hub_id} has no {split} split")
+        return data.load_squad("covid_qa", "train", data_dir=data_dir, clean=False)
+
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    monkeypatch.setattr(data, "load_from_hub", hub)
+    splits = load_profile_splits(dataclasses.replace(QUICK, train_examples=20, eval_examples=10), "covid_qa")
+    assert set(asked) == {("deepset/covid_qa_deepset", "train")}
+    assert len(splits["train"]) == 20 and len(splits["validation"]) == 10
+    assert not set(splits["train"]["title"]) & set(splits["validation"]["title"])
+    with pytest.raises(ValueError, match=r"no 'validation' split on the Hub .* publishes train"):
+        data.load_squad("covid_qa", "validation")
 
 
 def test_unknown_dataset_is_a_clear_error():
