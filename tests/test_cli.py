@@ -594,7 +594,7 @@ def test_evaluate_says_which_rules_it_used(tiny_folder, data_dir, capsys):
 
 
 @pytest.mark.realdata
-def test_train_accepts_a_squad_file_and_carves_it_by_article(tiny_folder, data_dir, tmp_path, monkeypatch):
+def test_train_accepts_a_squad_file_and_carves_it_by_article(tiny_folder, data_dir, tmp_path, monkeypatch, capsys):
     """--help says a SQuAD-format file works as --dataset: it did not (the profile's splits know only names)."""
     import qa_tutorial.training
     from qa_tutorial.data import mirror_file, read_squad_json
@@ -619,8 +619,10 @@ def test_train_accepts_a_squad_file_and_carves_it_by_article(tiny_folder, data_d
     assert seen["train"] and seen["validation"] and not seen["train"] & seen["validation"]
     one_article = tmp_path / "one.json"
     one_article.write_text(json.dumps({"version": "1.1", "data": articles[:1]}))
+    capsys.readouterr()
     assert main(["train", "--dataset", str(one_article), "--model", str(tiny_folder),
                  "--output-dir", str(tmp_path / "m")]) == 1
+    assert "1 article title(s), needs 2" in capsys.readouterr().err
 
 
 @pytest.mark.realdata
