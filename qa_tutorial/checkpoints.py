@@ -1,5 +1,9 @@
 """Checked checkpoint loading: safetensors only, no remote code, and a loud report of new weights.
 
+A Hub checkpoint that publishes only ``pytorch_model.bin`` (BERTimbau and the Longformers, among the full profile's)
+is converted once to safetensors by `safetensors_checkpoint`, reading the pickle with PyTorch's restricted loader
+(``weights_only=True``: tensors only, no code), as the Hub's own conversion does; transformers converts only
+online, through a pull request on the Hub, and never offline.
 ``load_qa_model`` refuses the classic mistake of pouring a checkpoint of one architecture into another class
 (a distilbert checkpoint in ``BertForQuestionAnswering`` initialises every encoder weight at random, and
 training then fits noise) and returns a :class:`LoadReport` saying which weights start random.
@@ -20,7 +24,8 @@ from transformers.models.auto.modeling_auto import MODEL_FOR_QUESTION_ANSWERING_
 
 from qa_tutorial.pretrained import resolve_checkpoint
 
-__all__ = ["CheckpointMismatchError", "LoadReport", "check_tokenizer_matches", "load_qa_model", "load_tokenizer"]
+__all__ = ["CheckpointMismatchError", "LoadReport", "check_tokenizer_matches", "load_qa_model", "load_tokenizer",
+           "safetensors_checkpoint"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +33,10 @@ QA_HEAD_PREFIX = "qa_outputs."
 # files that hold a tokenizer (fast, WordPiece, BPE, SentencePiece): a model folder needs one of them
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "tokenizer.model", "spiece.model",
                    "sentencepiece.bpe.model")
+# what a converted folder copies beside the weights
+_FOLDER_FILES = ("config.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "merges.txt",
+                 *TOKENIZER_FILES)
+CONVERTED_FOLDER = "qa_tutorial-safetensors"  # inside the repo's Hub cache folder, one folder per commit
 
 
 class CheckpointMismatchError(ValueError):
@@ -160,6 +169,74 @@ def load_tokenizer(name_or_path: str | Path) -> transformers.PreTrainedTokenizer
     return tokenizer
 
 
+def _hub_file(name: str, filename: str, revision: str | None) -> Path | None:
+    """A file of a Hub repo from the Hub or the local Hub cache, or None when the repo (or the cache) lacks it."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
+
+    try:
+        return Path(hf_hub_download(name, filename, revision=revision))
+    except (EntryNotFoundError, LocalEntryNotFoundError):
+        return None
+
+
+def safetensors_checkpoint(name: str, *, revision: str | None = None) -> str:
+    """Where to load the Hub checkpoint ``name`` from with safetensors weights: ``name`` itself when it publishes
+    them (or is a local folder), else a local folder converted once from its ``pytorch_model.bin``.
+
+    The pickle is read with ``torch.load(weights_only=True)``, which accepts tensors and plain containers only and
+    runs no code. The folder sits in the repo's Hub cache folder under `CONVERTED_FOLDER`, named by the commit the
+    weights came from, so a later call, online or offline, finds it; config and tokenizer files are copied beside.
+
+    Args:
+        name: a Hub id (a local folder is returned unchanged).
+        revision: a branch, tag or commit of the repo (None: ``main``).
+
+    Returns:
+        ``name``, or the converted folder.
+
+    >>> safetensors_checkpoint("/a/local/folder")
+    '/a/local/folder'
+    """
+    if Path(name).is_dir() or Path(name).is_absolute():
+        return name
+    try:
+        if any(_hub_file(name, file, revision) for file in ("model.safetensors", "model.safetensors.index.json")):
+            return name
+        weights = _hub_file(name, "pytorch_model.bin", revision)
+    except Exception:  # noqa: BLE001 - not a Hub id, no such repo, or no network: transformers' load says which
+        return name
+    if weights is None:
+        return name  # neither file: transformers' own error names what is missing
+    snapshot = weights.parent  # .../models--ORG--NAME/snapshots/<commit>
+    target = snapshot.parent.parent / CONVERTED_FOLDER / snapshot.name
+    if (target / "model.safetensors").is_file():
+        return str(target)
+    import shutil
+
+    from safetensors.torch import save_file
+
+    work = target.with_name(f".{target.name}.partial")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    for file in _FOLDER_FILES:
+        found = _hub_file(name, file, revision)
+        if found is not None:
+            shutil.copyfile(found, work / file)
+    state = torch.load(weights, map_location="cpu", weights_only=True)
+    seen: set[int] = set()
+    tensors = {}
+    for key, tensor in state.items():  # tied weights share storage, which safetensors refuses: copy the repeats
+        pointer = tensor.untyped_storage().data_ptr()
+        tensors[key] = tensor.contiguous().clone() if pointer in seen else tensor.contiguous()
+        seen.add(pointer)
+    save_file(tensors, work / "model.safetensors", metadata={"format": "pt"})
+    shutil.rmtree(target, ignore_errors=True)
+    work.rename(target)
+    logger.info("%s has no safetensors weights: converted pytorch_model.bin (weights_only) into %s", name, target)
+    return str(target)
+
+
 def load_qa_model(
     name_or_path: str | Path,
     *,
@@ -169,8 +246,9 @@ def load_qa_model(
 ) -> tuple[PreTrainedModel, transformers.PreTrainedTokenizerBase, LoadReport]:
     """Load a QA model and its fast tokenizer, refusing checkpoints whose encoder would start random.
 
-    Weights are read from safetensors only and remote code never runs. Missing or unexpected weights are
-    logged as a warning with the :class:`LoadReport`.
+    Weights are read from safetensors only (a Hub checkpoint that publishes only ``pytorch_model.bin`` is converted
+    once by `safetensors_checkpoint`) and remote code never runs. Missing or unexpected weights are logged as a
+    warning with the :class:`LoadReport`.
 
     Args:
         name_or_path: a local folder or a Hub name (the Hub needs network access; a Hub name whose files an
@@ -189,6 +267,7 @@ def load_qa_model(
     """
     label = str(name_or_path)
     name = resolve_checkpoint(label)  # a Hub id whose files an installed package ships: that folder, offline
+    name = safetensors_checkpoint(name)
     if Path(name).is_dir() and not list(Path(name).glob("*.safetensors")):
         raise FileNotFoundError(f"{name} has no .safetensors weights; this package never loads pickled .bin files")
     config = AutoConfig.from_pretrained(name, trust_remote_code=False)

@@ -23,7 +23,7 @@ import datasets
 
 from qa_tutorial.cleaning import CleaningReport, SquadFormatError, clean_squad, normalize_answers
 
-__all__ = ["DATASETS", "SQUAD_FEATURES", "KnownDataset", "MirrorError", "SquadFormatError", "download_mirror",
+__all__ = ["DATASETS", "PARQUET_BRANCH", "SQUAD_FEATURES", "KnownDataset", "MirrorError", "SquadFormatError", "download_mirror",
            "first_n", "flatten_squad", "keep_answerable", "load_from_hub", "load_squad", "mirror_file", "mirror_folder",
            "read_squad_json", "sample_examples", "split_by_article", "to_squad_document", "write_squad_json"]
 
@@ -38,6 +38,9 @@ SQUAD_FEATURES = datasets.Features({  # the Hub's "squad" features; explicit, so
 })
 DATA_DIR_ENV = "QA_TUTORIAL_DATA_DIR"  # where the book and the command line find the mirror folder
 SPLIT_ALIASES = {"dev": "validation", "val": "validation", "eval": "validation"}
+# The branch where the Hub's dataset viewer keeps a public dataset converted to parquet. The Portuguese sets are
+# loading scripts on their main branch, which datasets >= 4 refuses to run; this branch has their rows.
+PARQUET_BRANCH = "refs/convert/parquet"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +56,8 @@ class KnownDataset:
         articles_of: another known dataset whose articles these are (carve both alike).
         hub_splits: the splits its Hub copy publishes (COVID-QA: train only), so that a missing split is
             known without asking the Hub.
+        hub_revision: the branch or commit of the Hub repo to read; None is ``main``. `PARQUET_BRANCH` for
+            the repos whose ``main`` holds a loading script, which datasets 4 and later refuse to run.
     """
 
     hub_id: str
@@ -63,6 +68,7 @@ class KnownDataset:
     long_documents: bool = False
     articles_of: str | None = None
     hub_splits: tuple[str, ...] = ("train", "validation")
+    hub_revision: str | None = None
 
 
 DATASETS: dict[str, KnownDataset] = {
@@ -73,14 +79,14 @@ DATASETS: dict[str, KnownDataset] = {
                              version_2=True, articles_of="squad"),
     "squad_pt": KnownDataset("nunorc/squad_v1_pt", {"train": "squad-pt-v1.1/train-sample.json.gz"},
                              "SQuAD v1.1 machine-translated to Portuguese; the mirror has the first 10 train articles",
-                             language="portuguese"),
+                             language="portuguese", hub_revision=PARQUET_BRANCH),
     "squad_v2_pt": KnownDataset("piEsposito/squad_20_ptbr", {"validation": "squad-pt-v2.0/dev.json.gz"},
                                 "SQuAD v2.0 translated to Portuguese; the mirror has dev (cjaniake/squad_v2.0_pt)",
-                                language="portuguese", version_2=True),
+                                language="portuguese", version_2=True, hub_revision=PARQUET_BRANCH),
     "faquad": KnownDataset("eraldoluis/faquad", {"train": "faquad-pt/train.json.gz",
                                                  "validation": "faquad-pt/dev.json.gz"},
                            "FaQuAD, native Brazilian Portuguese; the mirror has train and dev (= validation)",
-                           language="portuguese"),
+                           language="portuguese", hub_revision=PARQUET_BRANCH),
     "covid_qa": KnownDataset("deepset/covid_qa_deepset", {"train": "covid-qa/covid-qa-200423.json.gz"},
                              "COVID-QA, whole scientific articles; the mirror has the April 2020 release as train",
                              long_documents=True, hub_splits=("train",)),
@@ -143,7 +149,7 @@ def mirror_file(name: str, split: str = "validation", data_dir: str | os.PathLik
     return Path(folder) / known.mirror[split]
 
 
-def _load_cached_snapshot(hub_id: str, split: str) -> datasets.Dataset | None:
+def _load_cached_snapshot(hub_id: str, split: str, revision: str | None) -> datasets.Dataset | None:
     """The split from the dataset repo's files in the local Hugging Face Hub cache, or None when they are not there.
 
     `datasets.load_dataset` offline only finds splits it prepared before; the repo's own files (which every online
@@ -152,33 +158,62 @@ def _load_cached_snapshot(hub_id: str, split: str) -> datasets.Dataset | None:
     from huggingface_hub import snapshot_download
 
     try:
-        folder = snapshot_download(hub_id, repo_type="dataset", local_files_only=True)
+        folder = snapshot_download(hub_id, repo_type="dataset", revision=revision, local_files_only=True)
     except Exception:  # noqa: BLE001 - not cached (huggingface_hub raises several types)
         return None
     return datasets.load_dataset(folder, split=split)
 
 
-def load_from_hub(hub_id: str, split: str, *, cache_dir: str | os.PathLike | None = None) -> datasets.Dataset:
+def _is_network_error(err: BaseException) -> bool:
+    """Whether ``err`` (or an error it was raised from) is about reaching the Hub, not about the repo's content."""
+    seen: BaseException | None = err
+    while seen is not None:
+        names = [kind.__name__ for kind in type(seen).__mro__]
+        if isinstance(seen, (ConnectionError, TimeoutError)) or any(
+                word in name for name in names for word in ("Connect", "Timeout", "Offline")):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def load_from_hub(hub_id: str, split: str, *, revision: str | None = None,
+                  cache_dir: str | os.PathLike | None = None) -> datasets.Dataset:
     """`datasets.load_dataset` from the Hub, reduced to `SQUAD_FEATURES` (needs network or the HF cache).
 
     Offline (``HF_HUB_OFFLINE=1``) it also reads the dataset repo's files from the local Hub cache.
 
     Args:
-        hub_id: e.g. "rajpurkar/squad"; split: "train" or "validation"; cache_dir: default the HF cache.
+        hub_id: e.g. "rajpurkar/squad"; split: "train" or "validation"; revision: a branch or commit (None:
+            ``main``; `PARQUET_BRANCH` for repos that hold a loading script); cache_dir: default the HF cache.
 
     Returns:
-        The split as a `datasets.Dataset`; raises `ConnectionError` naming the id, what failed and the mirror.
+        The split as a `datasets.Dataset`.
+
+    Raises:
+        ConnectionError: the Hub could not be reached (or ``HF_HUB_OFFLINE`` is set) and the local cache lacks
+            the split; the message names the id and the mirror way out.
+        RuntimeError: the Hub answered but datasets could not build the split (a loading script, an unknown
+            split or config); the message says what datasets reported.
     """
+    where = f"{hub_id!r}" + ("" if revision is None else f" (revision {revision!r})") + f" split {split!r}"
     try:
-        dataset = datasets.load_dataset(hub_id, split=split, cache_dir=None if cache_dir is None else str(cache_dir))
-    except Exception as err:  # offline, unknown id or split: datasets raises several types
-        dataset = _load_cached_snapshot(hub_id, split)
+        dataset = datasets.load_dataset(hub_id, split=split, revision=revision,
+                                        cache_dir=None if cache_dir is None else str(cache_dir))
+    except Exception as err:  # offline, unknown id or split, a script: datasets raises several types
+        try:
+            dataset = _load_cached_snapshot(hub_id, split, revision)
+        except Exception as cached:  # noqa: BLE001 - the cached files are there but do not load
+            raise RuntimeError(f"the local Hub cache holds {where}, but datasets {datasets.__version__} cannot "
+                               f"load it ({type(cached).__name__}: {cached})") from cached
         if dataset is None:
             from huggingface_hub import constants
 
+            if not _is_network_error(err):
+                raise RuntimeError(f"the Hub copy of {where} did not load with datasets {datasets.__version__} "
+                                   f"({type(err).__name__}: {err})") from err
             offline = bool(constants.HF_HUB_OFFLINE)
             raise ConnectionError(
-                f"could not load {hub_id!r} split {split!r} from the Hugging Face Hub ({type(err).__name__}: {err})"
+                f"could not load {where} from the Hugging Face Hub ({type(err).__name__}: {err})"
                 + (". HF_HUB_OFFLINE is set and the local Hub cache does not hold it" if offline else "")
                 + f". To work offline, point {DATA_DIR_ENV} (or data_dir=) at a mirror folder, e.g. one made by "
                 "`qa-tutorial data download --to DIR`.") from err
@@ -370,8 +405,8 @@ def download_mirror(folder: str | os.PathLike, names: list[str] | None = None, *
             status.setdefault(name, {})[split] = "kept"
             continue
         try:
-            rows = load_from_hub(DATASETS[name].hub_id, split)
-        except ConnectionError as err:
+            rows = load_from_hub(DATASETS[name].hub_id, split, revision=DATASETS[name].hub_revision)
+        except (ConnectionError, RuntimeError) as err:
             logger.warning("%s (%s): %s", name, split, err)
             status.setdefault(name, {})[split] = f"failed: {err}"
             continue
@@ -406,7 +441,7 @@ def load_squad(source: str | os.PathLike, split: str = "validation", *, data_dir
                 raise ValueError(f"{name!r} has no {split!r} split on the Hub ({DATASETS[name].hub_id!r} publishes "
                                  f"{', '.join(DATASETS[name].hub_splits)}); split it by article instead "
                                  "(qa_tutorial.data.split_by_article)")
-            dataset = load_from_hub(DATASETS[name].hub_id, split)
+            dataset = load_from_hub(DATASETS[name].hub_id, split, revision=DATASETS[name].hub_revision)
             label = f"{name} ({split}) from the Hub: {DATASETS[name].hub_id}"
         else:
             _check_mirror_file(path, mirror_folder(data_dir), name, split)

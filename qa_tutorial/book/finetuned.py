@@ -23,8 +23,9 @@ from pathlib import Path
 from qa_tutorial.book.profiles import TINY, Profile, check_trainable, get_profile, load_profile_splits, model_language
 from qa_tutorial.data import DATASETS
 
-__all__ = ["BOOK_MODELS", "CACHE_ENV", "FINETUNED", "FINETUNED_V2", "FOLLOW_UPS", "LONGFORMER_SETTINGS", "FollowUp",
-           "cache_dir", "finetuned_model", "from_scratch", "training_profile", "training_splits"]
+__all__ = ["BOOK_MODELS", "CACHE_ENV", "FINETUNED", "FINETUNED_V2", "FOLLOW_UPS", "LONGFORMER_SETTINGS",
+           "PUBLISHED_START", "FollowUp", "cache_dir", "finetuned_model", "from_scratch", "published_model",
+           "training_profile", "training_splits"]
 
 CACHE_ENV = "QA_TUTORIAL_CACHE"
 # Published fine-tuned checkpoints used in full profile (language -> Hub id).
@@ -35,6 +36,10 @@ FINETUNED = {
 }
 # SQuAD v2.0 needs a model that learnt to abstain; a v1.1 model never saw an unanswerable question.
 FINETUNED_V2 = {"english": "deepset/roberta-base-squad2"}
+# Where no published model fits a dataset's rules (no Portuguese SQuAD v2.0 model is among the above), the full profile
+# fine-tunes one, starting from the published model of this other dataset: it finds answers already, and learns
+# to abstain.
+PUBLISHED_START = {"squad_v2_pt": "squad_pt"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +133,17 @@ def _settings(profile: Profile, dataset: str, seed: int, splits) -> dict:
     return settings
 
 
+def published_model(dataset: str) -> str | None:
+    """The published fine-tuned checkpoint for ``dataset`` that follows its rules, or None when there is none: a
+    SQuAD v2.0 dataset needs a model that learnt to abstain (`FINETUNED_V2`), which a v1.1 model never did.
+
+    >>> published_model("squad_v2"), published_model("faquad"), published_model("squad_v2_pt")
+    ('deepset/roberta-base-squad2', 'pierreguillou/bert-base-cased-squad-v1.1-portuguese', None)
+    """
+    language = model_language(dataset)
+    return FINETUNED_V2.get(language) if DATASETS[dataset].version_2 else FINETUNED[language]
+
+
 def training_profile(profile: Profile, dataset: str) -> Profile:
     """The profile that `finetuned_model` trains ``dataset``'s quick model with: ``profile`` with the budget and
     learning rate of its `FollowUp`, if it has one (the same data whether it continues or starts from scratch).
@@ -179,16 +195,24 @@ def finetuned_model(profile: Profile | str | None = None, dataset: str = "squad"
 
     Returns:
         A path or Hub id that `qa_tutorial.checkpoints.load_qa_model` loads.
+
+    In full profile that is `published_model`, except for a dataset that has none (`PUBLISHED_START`): that one is
+    fine-tuned and cached as in quick profile, with the full profile's settings, from the published model of the
+    dataset it names.
     """
     chosen = profile if isinstance(profile, Profile) else get_profile(profile)
     language = model_language(dataset)
-    if chosen.published_finetuned:
-        if DATASETS[dataset].version_2 and language in FINETUNED_V2:
-            return FINETUNED_V2[language]
-        return FINETUNED[language]
-    check_trainable(chosen.checkpoint(language), dataset)
     start, follow_up = None, FOLLOW_UPS.get(dataset)
-    if follow_up is not None and chosen.checkpoint(language) != TINY:  # the earlier model, on the profile as given
+    if chosen.published_finetuned:
+        published = published_model(dataset)
+        if published is not None:
+            return published
+        if dataset not in PUBLISHED_START:
+            raise ValueError(f"no published model follows {dataset!r}'s rules, and none is named to start from "
+                             "(PUBLISHED_START)")
+        start = finetuned_model(chosen, PUBLISHED_START[dataset])
+    check_trainable(chosen.checkpoint(language), dataset)
+    if start is None and follow_up is not None and chosen.checkpoint(language) != TINY:  # the earlier model
         start = finetuned_model(chosen, follow_up.start, data_dir=data_dir, seed=seed, progress=progress)
     chosen = training_profile(chosen, dataset)
     splits = training_splits(chosen, dataset, data_dir=data_dir)
@@ -250,12 +274,14 @@ def _fine_tune(profile: Profile, dataset: str, folder: Path, settings: dict, spl
                if k in ("eval_exact_match", "eval_f1", "eval_best_f1", "eval_HasAns_f1", "eval_NoAns_f1")}
     staged = work / "model"
     shutil.rmtree(staged, ignore_errors=True)
-    notes = (f"Quick profile of the qa-tutorial book: {settings['train_examples']} training questions from "
+    notes = (f"{profile.name.capitalize()} profile of the qa-tutorial book: {settings['train_examples']} training "
+             "questions from "
              f"{len(titles['train'])} articles of `{dataset}`, scored on {settings['eval_examples']} questions "
              f"from {len(titles['validation'])} other articles (none of them seen in training): "
              + ", ".join(titles["validation"]) + ". See data_split.json.")
     if settings.get("start"):
-        notes += f" Fine-tuned further from the quick {FOLLOW_UPS[dataset].start} model {settings['start']}."
+        earlier = PUBLISHED_START[dataset] if profile.published_finetuned else FOLLOW_UPS[dataset].start
+        notes += f" Fine-tuned further from the {earlier} model {settings['start']}."
     save_for_sharing(result.model, tokenizer, staged, model_name=folder.name, metrics=metrics, dataset_type=dataset,
                      dataset_name=dataset, settings=settings, base_model=None if base == TINY else base, notes=notes)
     write_text_atomic(staged / "history.csv", result.history.to_csv(index=False))

@@ -1,7 +1,9 @@
 """Run profiles: "quick" (a small pretrained encoder, real data slices, CPU) and "full" (real checkpoints, GPU).
 
 A profile is plain data, chosen once by the environment variable ``QA_TUTORIAL_PROFILE`` (default "quick"),
-as nanoGPT's small config files choose "the tiny run for laptops". `load_profile_splits` turns a profile into
+as nanoGPT's small config files choose "the tiny run for laptops". ``QA_TUTORIAL_MAX_EXAMPLES`` caps how many
+questions a profile trains and scores on, so that the full profile can be smoke-tested end to end on a CPU in
+minutes; the rendered book never sets it. `load_profile_splits` turns a profile into
 train/validation data; where the mirror has no train file it carves both splits by article out of the file it
 has, and logs that it did.
 """
@@ -28,12 +30,13 @@ from qa_tutorial.data import (
 )
 from qa_tutorial.pretrained import MINILM
 
-__all__ = ["FULL", "PROFILES", "PROFILE_ENV", "QUICK", "TINY", "Profile", "check_trainable", "data_mirror",
-           "get_profile", "load_profile_splits", "model_language"]
+__all__ = ["FULL", "MAX_EXAMPLES_ENV", "PROFILES", "PROFILE_ENV", "QUICK", "TINY", "Profile", "check_trainable", "data_mirror",
+           "get_profile", "limit_examples", "load_profile_splits", "model_language"]
 
 logger = logging.getLogger(__name__)
 
 PROFILE_ENV = "QA_TUTORIAL_PROFILE"
+MAX_EXAMPLES_ENV = "QA_TUTORIAL_MAX_EXAMPLES"  # a smoke test's cap on train_examples and eval_examples
 TINY = "tiny"  # checkpoint marker: build a tiny model offline from the data's own text (models.build_tiny_qa_model)
 LANGUAGES = ("english", "portuguese", "long")
 
@@ -155,7 +158,7 @@ QUICK = Profile(
     sample_seed=0, warmup_ratio=0.1, group_by_length=True, eval_steps=74,
 )
 FULL = Profile(
-    name="full", english_checkpoint="distilbert-base-cased",
+    name="full", english_checkpoint="distilbert/distilbert-base-cased",
     portuguese_checkpoint="neuralmind/bert-base-portuguese-cased", long_checkpoint="allenai/longformer-base-4096",
     train_examples=None, eval_examples=None, max_length=384, doc_stride=128, long_max_length=4096,
     num_train_epochs=3, per_device_train_batch_size=16, learning_rate=3e-5, device="auto", mixed_precision=True,
@@ -188,7 +191,7 @@ def get_profile(name: str | None = None) -> Profile:
         name: "quick" or "full"; None reads the environment variable.
 
     Returns:
-        The `Profile`.
+        The `Profile`, capped by `limit_examples` when ``$QA_TUTORIAL_MAX_EXAMPLES`` is set.
 
     >>> get_profile("full").per_device_train_batch_size
     16
@@ -200,7 +203,29 @@ def get_profile(name: str | None = None) -> Profile:
     if key not in PROFILES:
         source = "" if name is not None else f" (from ${PROFILE_ENV})"
         raise ValueError(f"unknown profile {chosen!r}{source}; valid profiles: {sorted(PROFILES)}")
-    return PROFILES[key]
+    cap = os.environ.get(MAX_EXAMPLES_ENV, "").strip()
+    if not cap:
+        return PROFILES[key]
+    if not cap.isdigit() or int(cap) < 1:
+        raise ValueError(f"${MAX_EXAMPLES_ENV} must be a whole number >= 1 (questions per split), got {cap!r}")
+    return limit_examples(PROFILES[key], int(cap))
+
+
+def limit_examples(profile: Profile, n: int) -> Profile:
+    """``profile`` training and scoring on at most ``n`` questions per split (a smoke test of its whole path).
+
+    What ``$QA_TUTORIAL_MAX_EXAMPLES`` applies in `get_profile`; a profile that already uses fewer keeps its number.
+
+    >>> small = limit_examples(FULL, 32)
+    >>> small.train_examples, small.eval_examples, small.english_checkpoint == FULL.english_checkpoint
+    (32, 32, True)
+    >>> limit_examples(QUICK, 1000).eval_examples
+    300
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    return dataclasses.replace(profile, train_examples=min(n, profile.train_examples or n),
+                               eval_examples=min(n, profile.eval_examples or n))
 
 
 def _has_split(dataset: str, split: str, data_dir: str | os.PathLike | None) -> bool:

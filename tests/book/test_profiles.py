@@ -12,7 +12,7 @@ from qa_tutorial.data import DATA_DIR_ENV
 
 
 def test_full_profile_names_the_real_checkpoints():
-    assert FULL.checkpoint("english") == "distilbert-base-cased"
+    assert FULL.checkpoint("english") == "distilbert/distilbert-base-cased"
     assert FULL.checkpoint("portuguese") == "neuralmind/bert-base-portuguese-cased"
     assert FULL.checkpoint("long") == "allenai/longformer-base-4096"
     assert FULL.long_max_length == 4096 and FULL.max_length == 384 and FULL.doc_stride == 128
