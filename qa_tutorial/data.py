@@ -161,7 +161,14 @@ def _load_cached_snapshot(hub_id: str, split: str, revision: str | None) -> data
         folder = snapshot_download(hub_id, repo_type="dataset", revision=revision, local_files_only=True)
     except Exception:  # noqa: BLE001 - not cached (huggingface_hub raises several types)
         return None
+    scripts = sorted(path.name for path in Path(folder).glob("*.py"))
+    if scripts:  # datasets >= 4 skips them, and then finds no data files
+        raise RuntimeError(f"it holds a loading script ({', '.join(scripts)}), which datasets >= 4 no longer runs"
+                           + _PARQUET_HINT)
     return datasets.load_dataset(folder, split=split)
+
+
+_PARQUET_HINT = f"; the Hub's parquet conversion of it may load: revision={PARQUET_BRANCH!r}"
 
 
 def _is_network_error(err: BaseException) -> bool:
@@ -204,13 +211,14 @@ def load_from_hub(hub_id: str, split: str, *, revision: str | None = None,
             dataset = _load_cached_snapshot(hub_id, split, revision)
         except Exception as cached:  # noqa: BLE001 - the cached files are there but do not load
             raise RuntimeError(f"the local Hub cache holds {where}, but datasets {datasets.__version__} cannot "
-                               f"load it ({type(cached).__name__}: {cached})") from cached
+                               f"load it: {cached}") from cached
         if dataset is None:
             from huggingface_hub import constants
 
             if not _is_network_error(err):
+                hint = _PARQUET_HINT if "script" in str(err).lower() and revision != PARQUET_BRANCH else ""
                 raise RuntimeError(f"the Hub copy of {where} did not load with datasets {datasets.__version__} "
-                                   f"({type(err).__name__}: {err})") from err
+                                   f"({type(err).__name__}: {err}){hint}") from err
             offline = bool(constants.HF_HUB_OFFLINE)
             raise ConnectionError(
                 f"could not load {where} from the Hugging Face Hub ({type(err).__name__}: {err})"
