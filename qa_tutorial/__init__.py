@@ -25,7 +25,10 @@ experiments); ``cli`` is the ``qa-tutorial`` command on top of both.
 from qa_tutorial import _moved
 
 __version__ = "0.1.0"
+# The repository the book and the package are published from: the one setting that the Colab badges, each
+# chapter's install cell and _config.yml are written from (`python -m qa_tutorial.book.repository`).
+REPOSITORY = "https://github.com/qa-tutorial/qa-tutorial"
 # Where pip installs this package from outside a checkout (Colab's first cell, a Space's requirements.txt).
-INSTALL_SOURCE = "qa-tutorial @ git+https://github.com/qa-tutorial/qa-tutorial"
+INSTALL_SOURCE = f"qa-tutorial @ git+{REPOSITORY}"
 
 _moved.install()  # old import paths (qa_tutorial.profiles, qa_tutorial.loop, ...) keep working, with a warning
