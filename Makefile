@@ -27,9 +27,10 @@ NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanit
 # Not repeated on 4.57: figures, analysis and padding are numpy/matplotlib only, and the cached model is
 # train_qa, which tests/test_training.py covers there. The benchmark scripts record the current versions only.
 # The demo needs gradio, which only the main lock has (the answerer under it is tested on 4.57 in test_answering).
+# Chapters run on the main environment only (under nbval, and in the full profile in test_full_profile_chapters).
 COMPAT_SKIP := --ignore-glob='tests/book/test_plots_*' --ignore-glob='qa_tutorial/book/plots/*' \
   --ignore=tests/book/test_analysis.py --ignore=tests/book/test_padding_costs.py --ignore=tests/book/test_finetuned.py \
-  --ignore=tests/test_benchmarks.py --ignore=tests/test_demo.py
+  --ignore=tests/test_benchmarks.py --ignore=tests/test_demo.py --ignore=tests/test_full_profile_chapters.py
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup setup-compat models chromium test test-main test-notebooks test-browser test-compat test-latest lock store-outputs book clean

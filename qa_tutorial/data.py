@@ -209,7 +209,7 @@ def load_from_hub(hub_id: str, split: str, *, revision: str | None = None,
     except Exception as err:  # offline, unknown id or split, a script: datasets raises several types
         try:
             dataset = _load_cached_snapshot(hub_id, split, revision)
-        except Exception as cached:  # noqa: BLE001 - the cached files are there but do not load
+        except Exception as cached:  # the cached files are there, but do not load
             raise RuntimeError(f"the local Hub cache holds {where}, but datasets {datasets.__version__} cannot "
                                f"load it: {cached}") from cached
         if dataset is None:

@@ -320,7 +320,7 @@ def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_
              per_device_train_batch_size: int = 16, per_device_eval_batch_size: int = 64, seed: int = 42,
              group_by_length: bool = False, report_to: str | list[str] = "none",
              resume_from_checkpoint: str | bool | None = None, max_steps: int = -1, eval_steps: int | None = None,
-             logging_steps: int = 50, mixed_precision: bool = True, save_total_limit: int | None = 2,
+             logging_steps: float = 50, mixed_precision: bool = True, save_total_limit: int | None = 2,
              weight_decay: float = 0.01, warmup_steps: int = 0, warmup_ratio: float = 0.0,
              disable_tqdm: bool | None = None, gradient_accumulation_steps: int = 1,
              device: str | torch.device | None = "auto") -> TrainingResult:
@@ -340,7 +340,8 @@ def train_qa(model: Any, tokenizer: Any, train_examples: datasets.Dataset, eval_
         resume_from_checkpoint: a checkpoint folder, or True for the latest complete one in ``output_dir``
             (`last_complete_checkpoint`: a save cut short by a kill is skipped).
         eval_steps: evaluate (and save) every so many steps; None: every epoch.
-        logging_steps: log the training loss every so many steps.
+        logging_steps: log the training loss every so many steps (below 1: that share of all the steps, as
+            `TrainingArguments` reads it).
         mixed_precision: use bf16/fp16 where the device supports it (never on CPU).
         save_total_limit: checkpoints kept; disable_tqdm: hide progress bars (None: the Trainer's default).
         gradient_accumulation_steps: add up the gradients of this many batches before each optimisation step

@@ -88,3 +88,19 @@ def tiny_longformer(bpe_tokenizer):
 
     return build_tiny_longformer_qa(bpe_tokenizer, attention_window=16, max_length=512, seed=1, hidden_size=32,
                                     num_attention_heads=2, intermediate_size=64).eval()
+
+
+
+@pytest.fixture(scope="session")
+def full_hub(data_dir, tmp_path_factory):
+    """(environment for a process in the full profile, offline, with no data mirror and a Hub cache that holds every
+    dataset and checkpoint the profile names (`full_profile_hub`); the rows seeded per dataset and split)."""
+    from full_profile_hub import FULL_MAX_EXAMPLES, seed_full_profile
+
+    home = tmp_path_factory.mktemp("hf-home-full")
+    seeded = seed_full_profile(home, data_dir)
+    env = {k: v for k, v in os.environ.items() if k not in ("QA_TUTORIAL_DATA_DIR", "HF_DATASETS_CACHE",
+                                                              "HF_HUB_CACHE", "QA_TUTORIAL_CACHE")}
+    env.update(HF_HOME=str(home), HF_HUB_OFFLINE="1", QA_TUTORIAL_PROFILE="full",
+               QA_TUTORIAL_MAX_EXAMPLES=FULL_MAX_EXAMPLES, QA_TUTORIAL_CACHE=str(home / "qa_tutorial"))
+    return env, seeded

@@ -1,7 +1,8 @@
 """A Hugging Face cache seeded with everything the full profile loads from the Hub, to run its paths offline.
 
-Each dataset of `qa_tutorial.data.DATASETS` is seeded with real rows from the data mirror, in the Hub's schema and
-at the revision the registry reads (the viewer's parquet branch for the Portuguese sets). Each checkpoint the full
+Each dataset of `qa_tutorial.data.DATASETS` is seeded whole with real rows from the data mirror, in the Hub's schema
+and at the revision the registry reads (the viewer's parquet branch for the Portuguese sets); a split the mirror
+lacks (SQuAD's train sets) is a copy of the one it has, under other titles and ids. Each checkpoint the full
 profile names (`FULL`'s bases, `FINETUNED`, `FINETUNED_V2`) is seeded as a stand-in: the same architecture class and
 the same kind of files (WordPiece or byte-level BPE tokenizer, ``pytorch_model.bin`` only where the real repo has
 only that), with a few thousand random weights instead of millions of trained ones. What this proves is that every
@@ -25,29 +26,42 @@ STAND_INS = {
     "allenai/longformer-base-4096": ("longformer", "LongformerForMaskedLM", True),
     "allenai/longformer-large-4096-finetuned-triviaqa": ("longformer", "LongformerForQuestionAnswering", True),
 }
+FULL_MAX_EXAMPLES = "256"  # QA_TUTORIAL_MAX_EXAMPLES of the full-profile test runs: questions per split
 SMALL = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64}
 
 
-def _rows(data_dir: Path, name: str, split: str, first: int, articles: int) -> dict[str, list]:
-    """The raw rows (Hub layout) of ``articles`` articles of a mirror file, from the ``first``-th on."""
+def _renamed(rows: dict[str, list], tag: str) -> dict[str, list]:
+    """``rows`` as other articles: titles and ids marked with ``tag`` (a train split where the mirror has dev only)."""
+    return {**rows, "title": [f"{title} ({tag})" for title in rows["title"]],
+            "id": [f"{qid}-{tag}" for qid in rows["id"]]}
+
+
+def _hub_rows(data_dir: Path, name: str) -> dict[str, dict[str, list]]:
+    """Split -> rows for each split the Hub publishes of ``name``: the mirror's file for a split it has, and for
+    one it lacks, the mirror's other file under other titles and ids (SQuAD's train set is not in the mirror)."""
     from qa_tutorial.data import DATASETS, read_squad_json
 
-    rows = read_squad_json(Path(data_dir) / DATASETS[name].mirror[split])
-    keep_titles = set(list(dict.fromkeys(rows["title"]))[first:first + articles])
-    keep = [i for i, title in enumerate(rows["title"]) if title in keep_titles]
-    return {column: [values[i] for i in keep] for column, values in rows.items()}
+    known = DATASETS[name]
+    files = {split: read_squad_json(Path(data_dir) / relative) for split, relative in known.mirror.items()}
+    if name == "squad_pt":  # the mirror's 10 train articles: the last 2 stand in for the Hub's validation split
+        rows = files["train"]
+        last = set(list(dict.fromkeys(rows["title"]))[-2:])
+        keep = {split: [i for i, title in enumerate(rows["title"]) if (title in last) == (split == "validation")]
+                for split in ("train", "validation")}
+        return {split: {column: [values[i] for i in keep[split]] for column, values in rows.items()}
+                for split in known.hub_splits}
+    only = next(iter(files.values()))
+    return {split: files.get(split) or _renamed(only, split) for split in known.hub_splits}
 
 
 def seed_datasets(home: Path, data_dir: Path) -> dict[str, dict[str, dict[str, list]]]:
-    """Every registered dataset in the Hub cache under ``home``; returns name -> split -> the rows seeded (with
-    COVID-QA's ``document_id`` turned into the title the loader gives it)."""
+    """Every registered dataset in the Hub cache under ``home``, whole; returns name -> split -> the rows seeded
+    (with COVID-QA's ``document_id`` turned into the title the loader gives it)."""
     from qa_tutorial.data import DATASETS
 
     seeded: dict[str, dict[str, dict[str, list]]] = {}
     for name, known in DATASETS.items():
-        source = next(iter(known.mirror))  # the one split the mirror has (FaQuAD: its train file for both)
-        splits = {split: _rows(data_dir, name, source, 2 * i, 2) for i, split in enumerate(known.hub_splits)}
-        hub_splits = splits
+        splits = hub_splits = _hub_rows(data_dir, name)
         if name == "covid_qa":  # the Hub's COVID-QA: a numeric document_id, no title, an is_impossible flag
             covid = splits["train"]
             ids = [1000 + int(title.removeprefix("article-")) for title in covid["title"]]
@@ -70,8 +84,8 @@ def _stand_in(architecture: str, model_class: str, texts: list[str], folder: Pat
 
     bpe = architecture in ("roberta", "longformer")
     positions = 4096 if architecture == "longformer" else 512
-    tokenizer = (train_byte_level_bpe_tokenizer(texts, vocab_size=1200, model_max_length=positions) if bpe
-                 else train_wordpiece_tokenizer(texts, vocab_size=1200, model_max_length=positions))
+    tokenizer = (train_byte_level_bpe_tokenizer(texts, vocab_size=8000, model_max_length=positions) if bpe
+                 else train_wordpiece_tokenizer(texts, vocab_size=8000, model_max_length=positions))
     vocab = len(tokenizer)
     if architecture == "distilbert":
         config = transformers.DistilBertConfig(vocab_size=vocab, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
@@ -108,6 +122,6 @@ def seed_full_profile(home: Path, data_dir: Path) -> dict[str, dict[str, dict[st
     """Datasets and checkpoints of the full profile in the Hub cache under ``home`` (`seed_datasets`)."""
     seeded = seed_datasets(home, data_dir)
     texts = sorted({text for splits in seeded.values() for rows in splits.values()
-                    for text in rows["context"] + rows["question"]})
+                    for text in rows["context"][:2000] + rows["question"][:2000]})
     seed_models(home, texts)
     return seeded

@@ -115,9 +115,10 @@ def test_no_mirror_goes_to_the_hub_with_the_registry_id(monkeypatch):
     monkeypatch.setenv("QA_TUTORIAL_DATA_DIR", "/not/read/by/the/pipeline")
     calls = []
     tiny = datasets.Dataset.from_dict(flatten_squad(NESTED), features=SQUAD_FEATURES)
-    monkeypatch.setattr(data, "load_from_hub", lambda hub_id, split: calls.append((hub_id, split)) or tiny)
+    monkeypatch.setattr(data, "load_from_hub",
+                        lambda hub_id, split, revision: calls.append((hub_id, split, revision)) or tiny)
     dataset, report = load_squad("faquad", "dev", return_report=True)
-    assert calls == [("eraldoluis/faquad", "validation")]
+    assert calls == [("eraldoluis/faquad", "validation", "refs/convert/parquet")]  # main holds a loading script
     assert len(dataset) == 3 and report.examples_in == 3
 
 
@@ -373,7 +374,8 @@ def test_without_a_mirror_a_dataset_missing_from_the_hub_cache_says_so(seeded_hu
     result = _run("from qa_tutorial.data import load_squad\nload_squad('faquad', 'train')", home)
     assert result.returncode != 0
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("ConnectionError: could not load 'eraldoluis/faquad' split 'train'")
+    assert last.startswith("ConnectionError: could not load 'eraldoluis/faquad' (revision 'refs/convert/parquet') split "
+                           "'train'")
     assert "HF_HUB_OFFLINE is set and the local Hub cache does not hold it" in last
     assert "qa-tutorial data download" in last
 

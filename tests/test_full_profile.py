@@ -3,40 +3,26 @@
 No data mirror: every dataset and checkpoint comes from the Hub cache under ``HF_HOME`` that
 `full_profile_hub.seed_full_profile` writes (real rows, stand-in models of the real classes and file kinds), as a
 reader's cache holds them after the downloads. Real `datasets.load_dataset` and ``from_pretrained``, no mocks.
-``QA_TUTORIAL_MAX_EXAMPLES`` keeps training and scoring to a few questions. Each case runs in a fresh process,
+``QA_TUTORIAL_MAX_EXAMPLES`` keeps training and scoring to a few hundred questions (the ``full_hub`` fixture of
+conftest.py, shared with tests/test_full_profile_chapters.py). Each case runs in a fresh process,
 since huggingface_hub reads ``HF_HOME`` when it is imported.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from full_profile_hub import FULL_MAX_EXAMPLES
 
 from qa_tutorial.book.finetuned import FINETUNED, FINETUNED_V2, PUBLISHED_START, published_model
 from qa_tutorial.book.profiles import FULL
 from qa_tutorial.data import DATASETS, PARQUET_BRANCH
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
-MAX_EXAMPLES = "24"
-
-
-@pytest.fixture(scope="module")
-def full_hub(data_dir, tmp_path_factory):
-    """(environment for a full-profile process, the rows seeded per dataset and split)."""
-    from full_profile_hub import seed_full_profile
-
-    home = tmp_path_factory.mktemp("hf-home-full")
-    seeded = seed_full_profile(home, data_dir)
-    env = {k: v for k, v in os.environ.items() if k not in ("QA_TUTORIAL_DATA_DIR", "HF_DATASETS_CACHE",
-                                                              "HF_HUB_CACHE", "QA_TUTORIAL_CACHE")}
-    env.update(HF_HOME=str(home), HF_HUB_OFFLINE="1", QA_TUTORIAL_PROFILE="full",
-               QA_TUTORIAL_MAX_EXAMPLES=MAX_EXAMPLES, QA_TUTORIAL_CACHE=str(home / "qa_tutorial"))
-    return env, seeded
 
 
 def _python(code: str, env: dict, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -112,7 +98,7 @@ def test_full_profile_checkpoints_load_and_the_pickled_ones_are_converted_once(f
 
 def test_finetuned_model_in_the_full_profile(full_hub):
     """Published checkpoints where one follows the dataset's rules; the Portuguese v2.0 model is fine-tuned from the
-    Portuguese v1.1 one, on (at most) MAX_EXAMPLES questions, and abstains on some held-out ones."""
+    Portuguese v1.1 one, on (at most) FULL_MAX_EXAMPLES questions, and abstains on some held-out ones."""
     env, _ = full_hub
     code = ("import json\nfrom qa_tutorial.book.finetuned import finetuned_model\n"
             "from qa_tutorial.data import DATASETS\n"
@@ -128,7 +114,7 @@ def test_finetuned_model_in_the_full_profile(full_hub):
     settings = json.loads((trained / "settings.json").read_text())
     assert settings["profile"] == "full" and settings["base"] == FULL.portuguese_checkpoint
     assert settings["start"] == Path(published_model(PUBLISHED_START["squad_v2_pt"])).name
-    assert settings["train_examples"] == settings["eval_examples"] == int(MAX_EXAMPLES)
+    assert settings["train_examples"] == settings["eval_examples"] == int(FULL_MAX_EXAMPLES)
     results = json.loads((trained / "eval_results.json").read_text())
     assert {"eval_HasAns_f1", "eval_NoAns_f1", "eval_best_f1"} <= set(results)  # scored by the v2.0 rules
 

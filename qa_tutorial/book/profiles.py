@@ -215,17 +215,20 @@ def limit_examples(profile: Profile, n: int) -> Profile:
     """``profile`` training and scoring on at most ``n`` questions per split (a smoke test of its whole path).
 
     What ``$QA_TUTORIAL_MAX_EXAMPLES`` applies in `get_profile`; a profile that already uses fewer keeps its number.
+    The questions are drawn across all articles (``sample_seed`` 0 unless the profile sets one), as the quick
+    profile's are, rather than the first ``n``, which all come from the first article or two.
 
     >>> small = limit_examples(FULL, 32)
-    >>> small.train_examples, small.eval_examples, small.english_checkpoint == FULL.english_checkpoint
-    (32, 32, True)
+    >>> small.train_examples, small.eval_examples, small.sample_seed, small.english_checkpoint == FULL.english_checkpoint
+    (32, 32, 0, True)
     >>> limit_examples(QUICK, 1000).eval_examples
     300
     """
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     return dataclasses.replace(profile, train_examples=min(n, profile.train_examples or n),
-                               eval_examples=min(n, profile.eval_examples or n))
+                               eval_examples=min(n, profile.eval_examples or n),
+                               sample_seed=0 if profile.sample_seed is None else profile.sample_seed)
 
 
 def _has_split(dataset: str, split: str, data_dir: str | os.PathLike | None) -> bool:
@@ -252,8 +255,8 @@ def _carved_titles(dataset: str, data_dir: str | os.PathLike | None, eval_fracti
 
 
 def load_profile_splits(profile: Profile, dataset: str = "squad", *, data_dir: str | os.PathLike | None = None,
-                        eval_fraction: float = 0.2, seed: int = 0,
-                        answerable_only: bool = False) -> datasets.DatasetDict:
+                        eval_fraction: float = 0.2, seed: int = 0, answerable_only: bool = False,
+                        splits: tuple[str, ...] = ("train", "validation")) -> datasets.DatasetDict:
     """Train and validation data for ``profile``: both splits when available, else carved by article.
 
     When only one split exists (the mirror's SQuAD v1.1 has dev only), the two parts are carved by article
@@ -268,17 +271,21 @@ def load_profile_splits(profile: Profile, dataset: str = "squad", *, data_dir: s
         eval_fraction, seed: passed to `split_by_article` when carving.
         answerable_only: keep only questions with a gold answer (`keep_answerable`) before the examples are
             counted: what SQuAD v1.1 training and scoring need when cleaning has emptied some answers.
+        splits: the parts wanted. Where the dataset has both files, only these are loaded (the full profile's
+            SQuAD train set is 87,599 questions that scoring does not need); carved parts are the same either way.
 
     Returns:
-        A `datasets.DatasetDict` with "train" and "validation".
+        A `datasets.DatasetDict` with the ``splits`` asked for.
     """
+    unknown = sorted(set(splits) - {"train", "validation"})
+    if unknown or not splits:
+        raise ValueError(f"splits must be 'train' and/or 'validation', got {list(splits)}")
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; known names: {sorted(DATASETS)}")
     data_dir = data_dir if data_dir is not None else data_mirror()
     has_train, has_eval = _has_split(dataset, "train", data_dir), _has_split(dataset, "validation", data_dir)
     if has_train and has_eval:
-        splits = datasets.DatasetDict(train=load_squad(dataset, "train", data_dir=data_dir),
-                                      validation=load_squad(dataset, "validation", data_dir=data_dir))
+        parts = datasets.DatasetDict({split: load_squad(dataset, split, data_dir=data_dir) for split in splits})
     elif has_train or has_eval:
         source = "train" if has_train else "validation"
         message = (f"{dataset}: no {'validation' if has_train else 'train'} file, so train and validation are "
@@ -288,14 +295,17 @@ def load_profile_splits(profile: Profile, dataset: str = "squad", *, data_dir: s
         if held_out is not None:
             message += f", the same articles that are held out of {parent}"
         logger.info(message)
-        splits = split_by_article(load_squad(dataset, source, data_dir=data_dir), eval_fraction=eval_fraction,
+        carved = split_by_article(load_squad(dataset, source, data_dir=data_dir), eval_fraction=eval_fraction,
                                   seed=seed, held_out_titles=held_out)
+        parts = datasets.DatasetDict({split: carved[split] for split in splits})
     else:
         raise FileNotFoundError(f"no file of {dataset!r} found in the mirror folder {data_dir}")
     for split, n in (("train", profile.train_examples), ("validation", profile.eval_examples)):
+        if split not in parts:
+            continue
         if answerable_only:
-            splits[split] = keep_answerable(splits[split])
+            parts[split] = keep_answerable(parts[split])
         if n is not None:
-            splits[split] = (first_n(splits[split], n) if profile.sample_seed is None
-                             else sample_examples(splits[split], n, seed=profile.sample_seed))
-    return splits
+            parts[split] = (first_n(parts[split], n) if profile.sample_seed is None
+                            else sample_examples(parts[split], n, seed=profile.sample_seed))
+    return parts

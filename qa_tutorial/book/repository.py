@@ -13,7 +13,7 @@ import json
 import re
 from pathlib import Path
 
-from qa_tutorial import INSTALL_SOURCE, REPOSITORY
+from qa_tutorial import REPOSITORY
 
 __all__ = ["colab_url", "install_line", "write_repository"]
 
@@ -38,6 +38,7 @@ def colab_url(chapter: str, repository: str = REPOSITORY) -> str:
 def install_line(repository: str = REPOSITORY) -> str:
     """The line of each chapter's first cell that installs the package in Colab.
 
+    >>> from qa_tutorial import INSTALL_SOURCE
     >>> install_line() == f'%pip install -q "{INSTALL_SOURCE}"'
     True
     """

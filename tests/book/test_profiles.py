@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from qa_tutorial.book.profiles import FULL, PROFILE_ENV, QUICK, get_profile, load_profile_splits
+from qa_tutorial import data
 from qa_tutorial.data import DATA_DIR_ENV
 
 
@@ -171,3 +172,39 @@ def test_the_registry_decides_which_model_reads_a_dataset():
         check_trainable(QUICK.checkpoint_for("covid_qa"), "covid_qa")
     with pytest.raises(ValueError, match="known names"):
         model_language("imdb")
+
+
+@pytest.mark.realdata
+def test_only_the_splits_asked_for_are_loaded(monkeypatch, data_dir):
+    asked = []
+
+    def hub(hub_id, split, **_):  # stand-in rows for the Hub's copy: the mirror's file
+        asked.append(split)
+        return data.load_squad("squad", "validation", data_dir=data_dir, clean=False)
+
+    small = dataclasses.replace(QUICK, train_examples=20, eval_examples=10)
+    both = load_profile_splits(small, "squad", data_dir=data_dir)  # the mirror's one file, carved
+    alone = load_profile_splits(small, "squad", data_dir=data_dir, splits=("validation",))
+    assert list(alone) == ["validation"] and alone["validation"].to_dict() == both["validation"].to_dict()
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    monkeypatch.setattr(data, "load_from_hub", hub)
+    scored = load_profile_splits(small, "squad", splits=("validation",))
+    assert asked == ["validation"] and list(scored) == ["validation"] and len(scored["validation"]) == 10
+    with pytest.raises(ValueError, match="splits must be 'train' and/or 'validation'"):
+        load_profile_splits(small, "squad", splits=("test",))
+
+
+def test_max_examples_caps_both_splits_of_any_profile(monkeypatch):
+    from qa_tutorial.book.profiles import MAX_EXAMPLES_ENV
+
+    monkeypatch.setenv(MAX_EXAMPLES_ENV, "32")
+    full, quick = get_profile("full"), get_profile("quick")
+    assert (full.train_examples, full.eval_examples, full.sample_seed) == (32, 32, 0)
+    assert full.checkpoint() == FULL.checkpoint() and full.num_train_epochs == FULL.num_train_epochs
+    assert (quick.train_examples, quick.eval_examples, quick.sample_seed) == (32, 32, QUICK.sample_seed)
+    monkeypatch.setenv(MAX_EXAMPLES_ENV, "")
+    assert get_profile("full") == FULL
+    for bad in ("0", "ten", "-3"):
+        monkeypatch.setenv(MAX_EXAMPLES_ENV, bad)
+        with pytest.raises(ValueError, match=r"QA_TUTORIAL_MAX_EXAMPLES must be a whole number >= 1"):
+            get_profile("full")
