@@ -162,14 +162,20 @@ def _default_model(dataset: str | None) -> str:
     """The model a command uses without ``--model``: what ``train`` wrote to `DEFAULT_MODEL` when it is there; else,
     in a profile that uses published checkpoints (full), the fine-tuned one for the data (a file, or no data at
     all, is read as English SQuAD); else `DEFAULT_MODEL`, whose absence the error then explains."""
-    from qa_tutorial.book.finetuned import finetuned_model
+    from qa_tutorial.book.finetuned import published_model
     from qa_tutorial.book.profiles import get_profile
     from qa_tutorial.data import DATASETS
 
     profile = get_profile(None)
     if DEFAULT_MODEL.exists() or not profile.published_finetuned:
         return str(DEFAULT_MODEL)
-    return finetuned_model(profile, dataset if dataset in DATASETS else "squad")
+    name = dataset if dataset in DATASETS else "squad"
+    published = published_model(name)
+    if published is None:  # fine-tuning one is a long job that a scoring command should not start by itself
+        raise CommandError(f"no published model follows {name}'s rules (SQuAD v2.0: it must have learnt to abstain); "
+                           f"train one with `qa-tutorial train --dataset {name} --output-dir DIR`, then pass "
+                           "--model DIR")
+    return published
 
 
 def _load_model(path: str | None, dataset: str | None = None) -> tuple[Any, Any]:

@@ -640,3 +640,17 @@ def test_full_profile_scores_the_published_model_without_model(data_dir, tmp_pat
     monkeypatch.setenv("QA_TUTORIAL_PROFILE", "quick")
     assert main(["evaluate", "--dataset", dataset, "--data-dir", str(data_dir), "--max-examples", "2"]) == 1
     assert "runs/quick-model" in capsys.readouterr().err
+
+
+@pytest.mark.realdata
+def test_full_profile_without_a_published_model_asks_for_one_instead_of_training(data_dir, tmp_path, capsys,
+                                                                                 monkeypatch):
+    """No published Portuguese SQuAD v2.0 model exists: evaluate says how to make one rather than fine-tuning (an
+    hour on a GPU) by itself, or scoring a v1.1 model that never learnt to abstain."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QA_TUTORIAL_PROFILE", "full")
+    code = main(["evaluate", "--dataset", "squad_v2_pt", "--data-dir", str(data_dir), "--max-examples", "2"])
+    error = capsys.readouterr().err
+    assert code == 1 and "no published model follows squad_v2_pt's rules" in error
+    assert "qa-tutorial train --dataset squad_v2_pt" in error and "pierreguillou" not in error
+    assert not list(tmp_path.iterdir())  # nothing trained, nothing written
