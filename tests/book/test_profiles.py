@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from qa_tutorial.book.profiles import FULL, PROFILE_ENV, QUICK, get_profile, load_profile_splits
 from qa_tutorial import data
+from qa_tutorial.book.profiles import FULL, PROFILE_ENV, QUICK, get_profile, load_profile_splits
 from qa_tutorial.data import DATA_DIR_ENV
 
 
