@@ -281,7 +281,7 @@ def _fine_tune(profile: Profile, dataset: str, folder: Path, settings: dict, spl
              + ", ".join(titles["validation"]) + ". See data_split.json.")
     if settings.get("start"):
         earlier = PUBLISHED_START[dataset] if profile.published_finetuned else FOLLOW_UPS[dataset].start
-        notes += f" Fine-tuned further from the {earlier} model {settings['start']}."
+        notes += f" Fine-tuned further from the {profile.name} {earlier} model {settings['start']}."
     save_for_sharing(result.model, tokenizer, staged, model_name=folder.name, metrics=metrics, dataset_type=dataset,
                      dataset_name=dataset, settings=settings, base_model=None if base == TINY else base, notes=notes)
     write_text_atomic(staged / "history.csv", result.history.to_csv(index=False))
