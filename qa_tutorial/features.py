@@ -304,8 +304,10 @@ def prepare_eval_features(examples: Mapping[str, Sequence[Any]], tokenizer: Any,
     context_start, context_end = context_token_bounds(encoding, tokenizer)
     features = dict(encoding)
     features["example_id"] = [str(examples["id"][s]) for s in sample]
+    # The tokenizer's own (start, end) pairs are kept, not copied: a new list per token would make millions of
+    # small objects, and the garbage collector's passes over them cost more than everything else here.
     features["offset_mapping"] = [
-        [None] * cs + [list(o) for o in offs[cs:ce + 1]] + [None] * (len(offs) - ce - 1)
+        [None] * cs + list(offs[cs:ce + 1]) + [None] * (len(offs) - ce - 1)
         for offs, cs, ce in zip(offsets, context_start.tolist(), context_end.tolist())
     ]
     features["cls_index"] = cls_positions(encoding["input_ids"], tokenizer).tolist()

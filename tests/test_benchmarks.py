@@ -43,6 +43,13 @@ def test_features_unpadded(data_dir):
 
 
 @pytest.mark.slow
+def test_eval_features_identical_to_run_qa(data_dir):
+    out = run_script("eval_features.py", "--limit", "300", "--repeat", "1", "--map", data_dir=data_dir)
+    assert "package / reference, end to end" in out and "through Dataset.map" in out
+    assert out.rstrip().endswith("offset_mapping): True")
+
+
+@pytest.mark.slow
 def test_training_feeds_every_window_once(data_dir):
     out = run_script("training.py", "--examples", "40", "--hidden-size", "32", data_dir=data_dir)
     rows = dict(re.findall(r"^(max_length \(seeds\)|dynamic \+ group_by_length|dynamic)\s+\d+\s+(\d+)", out, re.MULTILINE))

@@ -256,6 +256,22 @@ def test_squad_labels_match_token_scan(squad_dev, squad_tokenizer, padding, side
     assert np.mean([s != c for (s, _), c in zip(expected, cls)]) > 0.3  # a real share of windows hold the answer
 
 
+@pytest.mark.realdata
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_eval_offsets_match_a_per_token_sequence_id_test(squad_dev, squad_tokenizer, side):
+    """transformers' run_qa.py rule: a token keeps its offsets exactly when its sequence id is the context's."""
+    tokenizer = squad_tokenizer if side == "right" else _left_padded(squad_tokenizer)
+    subset = {k: v[:600] for k, v in squad_dev.items()}
+    evals = prepare_eval_features(subset, tokenizer, max_length=128, doc_stride=32)
+    encoding = tokenize_windows(subset, tokenizer, max_length=128, doc_stride=32)
+    context_id = 1 if side == "right" else 0
+    expected = [[tuple(o) if seq == context_id else None for o, seq in zip(offs, encoding.sequence_ids(k))]
+                for k, offs in enumerate(encoding["offset_mapping"])]
+    assert [[None if o is None else tuple(o) for o in offs] for offs in evals["offset_mapping"]] == expected
+    assert evals["example_id"] == [subset["id"][s] for s in encoding["overflow_to_sample_mapping"]]
+    assert len(expected) > len(subset["id"])  # some contexts span several windows
+
+
 
 @pytest.mark.parametrize("side", ["right", "left"])
 def test_context_helpers_agree_with_sequence_ids(wordpiece_tokenizer, side):
