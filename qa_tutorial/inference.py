@@ -1,7 +1,7 @@
 """Run a QA model over evaluation features and score it: features -> logits -> answers -> EM/F1.
 
-``predict_logits`` forwards features in batches, each padded only to its own longest window (dynamic padding),
-under ``torch.inference_mode``; ``decode_and_score`` turns logits into answers and scores (training's evaluation
+``predict_logits`` forwards features in batches of similar lengths, each padded only to its own longest window
+(dynamic padding), under ``torch.inference_mode``; ``decode_and_score`` turns logits into answers and scores (training's evaluation
 uses it too); ``evaluate_qa`` chains the package's stages for one dataset.
 """
 
@@ -103,8 +103,13 @@ def check_window_length(model: Any, max_length: int, *, name: str = "max_length"
 
 
 def predict_logits(model: Any, features: Any, *, batch_size: int = 32, device: str | torch.device | None = None,
-                   padding_side: str = "right", progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end logits of every feature.
+                   padding_side: str = "right", progress: bool = True, sort_by_length: bool = True
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end logits of every feature, in the features' order.
+
+    Each batch is padded to its longest window only; with ``sort_by_length`` the windows are batched in order of
+    length (shortest first), so that a batch holds windows of similar lengths and little padding, and the logits
+    are put back in the features' order. Padding is masked, so the order changes no answer, only the time.
 
     Args:
         model: a ``*ForQuestionAnswering`` model.
@@ -114,6 +119,7 @@ def predict_logits(model: Any, features: Any, *, batch_size: int = 32, device: s
         device: where to run (`qa_tutorial.devices.resolve_device`; default: the model's device).
         padding_side: "left" for tokenizers that pad on the left.
         progress: show a progress bar.
+        sort_by_length: batch windows of similar lengths together (False: in the features' order).
 
     Returns:
         ``(start_logits, end_logits)``, float32 arrays of shape (n_features, longest feature), padded with -100.
@@ -123,7 +129,9 @@ def predict_logits(model: Any, features: Any, *, batch_size: int = 32, device: s
     if hasattr(features, "select_columns"):
         features = features.select_columns(inputs).to_dict()  # one conversion instead of row-by-row decoding
     n = len(features["input_ids"])
-    width = max((len(ids) for ids in features["input_ids"]), default=0)
+    all_lengths = np.fromiter(map(len, features["input_ids"]), dtype=np.int64, count=n)
+    width = int(all_lengths.max(initial=0))
+    order = np.argsort(all_lengths, kind="stable") if sort_by_length else np.arange(n)
     starts = np.full((n, width), LOGIT_PAD, dtype=np.float32)
     ends = np.full((n, width), LOGIT_PAD, dtype=np.float32)
     device = resolve_device(device) if device is not None else next(model.parameters()).device
@@ -131,17 +139,18 @@ def predict_logits(model: Any, features: Any, *, batch_size: int = 32, device: s
     model.eval()
     with torch.inference_mode():
         for first in tqdm(range(0, n, batch_size), desc="predict", unit="batch", disable=not progress):
-            rows = {name: features[name][first:first + batch_size] for name in inputs}
+            chosen = order[first:first + batch_size].tolist()
+            rows = {name: [features[name][i] for i in chosen] for name in inputs}
             batch = {k: v.to(device) for k, v in pad_batch(rows, pad_id, padding_side).items()}
             output = model(**batch)
-            lengths = [len(ids) for ids in rows["input_ids"]]
             start, end = output.start_logits.float().cpu().numpy(), output.end_logits.float().cpu().numpy()
-            for k, length in enumerate(lengths):
+            for k, i in enumerate(chosen):
+                length = int(all_lengths[i])
                 offset = 0 if padding_side == "right" else start.shape[1] - length
-                starts[first + k, :length] = start[k, offset:offset + length]
-                ends[first + k, :length] = end[k, offset:offset + length]
-                if not (np.isfinite(starts[first + k, :length]).all() and np.isfinite(ends[first + k, :length]).all()):
-                    raise ValueError(f"model {model_label(model)} gives NaN or infinite logits (feature {first + k}): "
+                starts[i, :length] = start[k, offset:offset + length]
+                ends[i, :length] = end[k, offset:offset + length]
+                if not (np.isfinite(starts[i, :length]).all() and np.isfinite(ends[i, :length]).all()):
+                    raise ValueError(f"model {model_label(model)} gives NaN or infinite logits (feature {i}): "
                                      "its weights are broken (a diverged training run, or fp16 overflow); no answer "
                                      "can be decoded from it")
     return starts, ends

@@ -50,6 +50,28 @@ def test_eval_features_identical_to_run_qa(data_dir):
 
 
 @pytest.mark.slow
+def test_evaluation_ways_give_the_same_logits(data_dir):
+    out = run_script("evaluation.py", "--examples", "40", "--model", "sentence-transformers/all-MiniLM-L6-v2",
+                     data_dir=data_dir)
+    rows = re.findall(r"^(seeds|package): .*?\s(\d+)\s+([\d.]+)%", out, re.MULTILINE)
+    assert [name for name, _, _ in rows] == ["seeds", "package"]
+    (_, seeds_windows, seeds_pad), (_, package_windows, package_pad) = rows
+    assert seeds_windows == package_windows and float(package_pad) < float(seeds_pad)
+    assert out.rstrip().endswith("True") and "same answers:" in out
+
+
+@pytest.mark.slow
+def test_finetune_recipes_train_on_the_same_windows(data_dir):
+    out = run_script("finetune.py", "--train-examples", "32", "--eval-examples", "8", "--max-steps", "2",
+                     "--eval-steps", "1", "--target-f1", "101", data_dir=data_dir)
+    rows = re.findall(r"^(seeds|package): .*?\s(\d+)\s+(\d+)\s+([\d.]+)%", out, re.MULTILINE)
+    assert [name for name, *_ in rows] == ["seeds", "package"]
+    assert {(steps, windows) for _, steps, windows, _ in rows} == {("2", "32")}  # 2 steps of 16 windows each
+    assert float(rows[1][3]) < float(rows[0][3])  # the package feeds less padding
+    assert out.count("held-out F1 by step") == 2 and "package vs seeds:" in out
+
+
+@pytest.mark.slow
 def test_training_feeds_every_window_once(data_dir):
     out = run_script("training.py", "--examples", "40", "--hidden-size", "32", data_dir=data_dir)
     rows = dict(re.findall(r"^(max_length \(seeds\)|dynamic \+ group_by_length|dynamic)\s+\d+\s+(\d+)", out, re.MULTILINE))

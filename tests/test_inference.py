@@ -19,11 +19,13 @@ def tiny_model(squad_tokenizer):
 
 
 @pytest.mark.realdata
-def test_batching_and_padding_do_not_change_logits(data_dir, squad_tokenizer, tiny_model):
+@pytest.mark.parametrize("sort_by_length", [True, False])
+def test_batching_and_padding_do_not_change_logits(data_dir, squad_tokenizer, tiny_model, sort_by_length):
     examples = first_n(load_squad("squad", data_dir=data_dir), 12).to_dict()
     features = prepare_eval_features(examples, squad_tokenizer, max_length=96, doc_stride=32, padding=False)
+    assert len(set(map(len, features["input_ids"]))) > 3  # lengths differ: sorting reorders the batches
     one_by_one = predict_logits(tiny_model, features, batch_size=1, progress=False)
-    batched = predict_logits(tiny_model, features, batch_size=7, progress=False)
+    batched = predict_logits(tiny_model, features, batch_size=7, progress=False, sort_by_length=sort_by_length)
     for a, b in zip(one_by_one, batched):
         np.testing.assert_allclose(a, b, atol=1e-5)
     lengths = [len(ids) for ids in features["input_ids"]]
