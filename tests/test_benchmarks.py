@@ -84,7 +84,7 @@ def test_training_feeds_every_window_once(data_dir):
 @pytest.mark.slow
 def test_answering_same_answers_for_every_batch_size(data_dir):
     out = run_script("answering.py", "--questions", "2", "--repeat", "1", "--batch-sizes", "1,4",
-                     "--hidden-size", "32", data_dir=data_dir)
+                     "--model", "tiny", "--hidden-size", "32", data_dir=data_dir)
     assert "identical answers to batch 1: batch 4: True" in out
 
 
