@@ -33,7 +33,7 @@ COMPAT_SKIP := --ignore-glob='tests/book/test_plots_*' --ignore-glob='qa_tutoria
   --ignore=tests/test_benchmarks.py --ignore=tests/test_demo.py --ignore=tests/test_full_profile_chapters.py
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-compat models chromium test test-main test-notebooks test-browser test-compat test-latest lock store-outputs book clean
+.PHONY: setup setup-compat models chromium test test-gpu test-main test-notebooks test-browser test-compat test-latest lock store-outputs book clean
 
 # torch==2.13.0 goes in first: it is the CPU wheel; anything looser pulls CUDA packages. Then the lock, then the
 # package itself without dependencies (its build backend, setuptools, comes from the lock too).
@@ -115,6 +115,14 @@ test-browser: setup chromium
 test-compat: setup-compat
 	$(COMPAT)/bin/python -c "import transformers; assert transformers.__version__.startswith('4.57'), transformers.__version__; print('compat env: transformers', transformers.__version__)"
 	$(COMPAT)/bin/python -m pytest tests qa_tutorial $(COMPAT_SKIP)
+
+# On a machine with a CUDA GPU (and the registries, to set up .venv): every chapter under nbval in the quick profile,
+# trained and run on the GPU (QA_TUTORIAL_DEVICE=cuda); each chapter's time lands in _build/executed/timings.json.
+# The quick models are cached by content, whatever device trained them. Not part of `make test`: CI has no GPU.
+test-gpu: setup
+	$(VENV)/bin/python -c "import torch; assert torch.cuda.is_available(), 'test-gpu needs a CUDA GPU (and a CUDA build of torch)'; print('GPU:', torch.cuda.get_device_name(0))"
+	QA_TUTORIAL_DEVICE=cuda $(MAKE) test-notebooks
+	cat $(EXECUTED)/timings.json
 
 test: test-main test-notebooks test-browser test-compat
 

@@ -30,13 +30,15 @@ from qa_tutorial.data import (
 )
 from qa_tutorial.pretrained import MINILM
 
-__all__ = ["FULL", "MAX_EXAMPLES_ENV", "PROFILES", "PROFILE_ENV", "QUICK", "TINY", "Profile", "check_trainable", "data_mirror",
+__all__ = ["DEVICE_ENV", "FULL", "MAX_EXAMPLES_ENV", "PROFILES", "PROFILE_ENV", "QUICK", "TINY", "Profile", "check_trainable", "data_mirror",
            "get_profile", "limit_examples", "load_profile_splits", "model_language"]
 
 logger = logging.getLogger(__name__)
 
 PROFILE_ENV = "QA_TUTORIAL_PROFILE"
 MAX_EXAMPLES_ENV = "QA_TUTORIAL_MAX_EXAMPLES"  # a smoke test's cap on train_examples and eval_examples
+DEVICE_ENV = "QA_TUTORIAL_DEVICE"  # where a profile trains and predicts, instead of its own device (make test-gpu)
+DEVICES = ("auto", "cpu", "cuda", "mps")
 TINY = "tiny"  # checkpoint marker: build a tiny model offline from the data's own text (models.build_tiny_qa_model)
 LANGUAGES = ("english", "portuguese", "long")
 
@@ -191,7 +193,8 @@ def get_profile(name: str | None = None) -> Profile:
         name: "quick" or "full"; None reads the environment variable.
 
     Returns:
-        The `Profile`, capped by `limit_examples` when ``$QA_TUTORIAL_MAX_EXAMPLES`` is set.
+        The `Profile`, capped by `limit_examples` when ``$QA_TUTORIAL_MAX_EXAMPLES`` is set, on the device that
+        ``$QA_TUTORIAL_DEVICE`` names when it is set ("auto", "cpu", "cuda" or "mps").
 
     >>> get_profile("full").per_device_train_batch_size
     16
@@ -203,12 +206,18 @@ def get_profile(name: str | None = None) -> Profile:
     if key not in PROFILES:
         source = "" if name is not None else f" (from ${PROFILE_ENV})"
         raise ValueError(f"unknown profile {chosen!r}{source}; valid profiles: {sorted(PROFILES)}")
+    profile = PROFILES[key]
+    device = os.environ.get(DEVICE_ENV, "").strip().lower()
+    if device:
+        if device not in DEVICES:
+            raise ValueError(f"${DEVICE_ENV} must be one of {', '.join(DEVICES)}, got {device!r}")
+        profile = dataclasses.replace(profile, device=device)
     cap = os.environ.get(MAX_EXAMPLES_ENV, "").strip()
     if not cap:
-        return PROFILES[key]
+        return profile
     if not cap.isdigit() or int(cap) < 1:
         raise ValueError(f"${MAX_EXAMPLES_ENV} must be a whole number >= 1 (questions per split), got {cap!r}")
-    return limit_examples(PROFILES[key], int(cap))
+    return limit_examples(profile, int(cap))
 
 
 def limit_examples(profile: Profile, n: int) -> Profile:

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from qa_tutorial import data
-from qa_tutorial.book.profiles import FULL, PROFILE_ENV, QUICK, get_profile, load_profile_splits
+from qa_tutorial.book.profiles import FULL, PROFILE_ENV, QUICK, get_profile, limit_examples, load_profile_splits
 from qa_tutorial.data import DATA_DIR_ENV
 
 
@@ -192,6 +192,22 @@ def test_only_the_splits_asked_for_are_loaded(monkeypatch, data_dir):
     assert asked == ["validation"] and list(scored) == ["validation"] and len(scored["validation"]) == 10
     with pytest.raises(ValueError, match="splits must be 'train' and/or 'validation'"):
         load_profile_splits(small, "squad", splits=("test",))
+
+
+def test_device_setting_moves_any_profile_and_refuses_unknown_devices(monkeypatch):
+    from qa_tutorial.book.profiles import DEVICE_ENV, MAX_EXAMPLES_ENV
+
+    monkeypatch.setenv(DEVICE_ENV, " CUDA ")
+    monkeypatch.setenv(MAX_EXAMPLES_ENV, "8")
+    quick = get_profile("quick")
+    assert quick.device == "cuda" and quick.train_examples == 8
+    assert dataclasses.replace(quick, device=QUICK.device) == limit_examples(QUICK, 8)  # nothing else changes
+    monkeypatch.setenv(DEVICE_ENV, "")
+    monkeypatch.setenv(MAX_EXAMPLES_ENV, "")
+    assert get_profile("quick") == QUICK
+    monkeypatch.setenv(DEVICE_ENV, "gpu")
+    with pytest.raises(ValueError, match=r"QA_TUTORIAL_DEVICE must be one of auto, cpu, cuda, mps, got 'gpu'"):
+        get_profile("quick")
 
 
 def test_max_examples_caps_both_splits_of_any_profile(monkeypatch):
