@@ -10,6 +10,10 @@ SQuAD-like windows, in one process, side by side:
   multiple of ``--pad-multiple``) with length grouping (the Trainer's ``group_by_length`` rule), SDPA attention
   (``attn_implementation="sdpa"``), batch ``--batch-size`` (64), optionally ``torch.compile`` (``--compile``).
 
+``--shape minilm`` trains the quick profile's encoder shape instead (all-MiniLM-L6-v2: BERT, 6 layers, hidden 384,
+22.7 M parameters), on the same window lengths; ``--fp16`` adds our setting in fp16 with a ``GradScaler`` (bf16 vs
+fp16 at our batch size).
+
 Both use fp32 master weights and the same AdamW (fused on CUDA). Window lengths are real: SQuAD v1.1 dev is cut
 into 384-token windows (stride 128) by a cased WordPiece tokenizer of the same vocabulary size trained offline on
 the dev contexts, and an epoch of ``--epoch-features`` (88,500, about one SQuAD v1.1 train epoch) lengths is drawn
@@ -26,7 +30,8 @@ On a machine without CUDA the script refuses to run, unless ``--allow-cpu`` (a s
 at most a few steps: its numbers mean nothing).
 
     HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false QA_TUTORIAL_DATA_DIR=../shared/data \
-        .venv/bin/python benchmarks/gpu_training.py [--steps 200] [--batch-size 64] [--compile] [--peak-tflops 989]
+        .venv/bin/python benchmarks/gpu_training.py [--steps 200] [--batch-size 64] [--compile] [--peak-tflops 989] \
+        [--shape distilbert|minilm] [--fp16]
     # on a GPU machine without `datasets` or the data: write the lengths here, carry the file there
     ... benchmarks/gpu_training.py --save-lengths lengths.npy          # CPU, ~1 min
     PYTHONPATH=. python3 benchmarks/gpu_training.py --lengths-file lengths.npy --ablation --compile
@@ -47,11 +52,30 @@ from typing import Any
 import numpy as np
 import torch
 import transformers
-from transformers import AutoModelForQuestionAnswering, DistilBertConfig
+from transformers import AutoModelForQuestionAnswering, BertConfig, DistilBertConfig
 
 from qa_tutorial.book.padding_costs import batch_indices, batch_widths
 
 VOCAB_SIZE = 28996  # distilbert-base-cased
+# --shape: the full profile's English base, or the quick profile's encoder (all-MiniLM-L6-v2: 6 layers, 384 wide)
+SHAPES = {
+    "distilbert": lambda: DistilBertConfig(vocab_size=VOCAB_SIZE, pad_token_id=PAD_ID),
+    "minilm": lambda: BertConfig(vocab_size=30522, hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
+                                 intermediate_size=1536, pad_token_id=PAD_ID),
+}
+TINY_SHAPES = {  # --allow-cpu smoke tests
+    "distilbert": lambda: DistilBertConfig(vocab_size=VOCAB_SIZE, pad_token_id=PAD_ID, dim=32, n_layers=2, n_heads=2,
+                                           hidden_dim=64),
+    "minilm": lambda: BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                 intermediate_size=64, pad_token_id=PAD_ID),
+}
+
+
+def describe(config: Any) -> str:
+    """``"DistilBERT QA, dim 768, 6 layers, vocab 28996"``-style summary of either shape."""
+    if isinstance(config, DistilBertConfig):
+        return f"DistilBERT QA, dim {config.dim}, {config.n_layers} layers, vocab {config.vocab_size}"
+    return f"BERT QA, hidden {config.hidden_size}, {config.num_hidden_layers} layers, vocab {config.vocab_size}"
 PAD_ID, CLS_ID = 0, 101  # as in bert-base-cased's vocabulary (values do not matter for speed)
 
 
@@ -129,13 +153,13 @@ def widths_of(lengths: np.ndarray, batches: list[list[int]], setting: Setting, p
     return batch_widths(lengths, batches, "dynamic", pad_to_multiple_of=pad_multiple)
 
 
-def build_model(config: DistilBertConfig, setting: Setting, device: torch.device, seed: int) -> Any:
+def build_model(config: Any, setting: Setting, device: torch.device, seed: int) -> Any:
     torch.manual_seed(seed)
     model = AutoModelForQuestionAnswering.from_config(config, attn_implementation=setting.attention).to(device)
     return model.train()
 
 
-def run_setting(setting: Setting, config: DistilBertConfig, lengths: np.ndarray, args: argparse.Namespace,
+def run_setting(setting: Setting, config: Any, lengths: np.ndarray, args: argparse.Namespace,
                 device: torch.device) -> dict[str, Any]:
     """Warm up, then time ``args.steps`` training steps of ``setting``; return throughput figures."""
     timed, warm, epoch_batches = plan_batches(lengths, setting, steps=args.steps, warmup=args.warmup,
@@ -262,6 +286,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--allow-cpu", action="store_true", help="smoke test on the CPU with a tiny config")
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="distilbert",
+                        help="model shape: distilbert-base-cased (full profile) or all-MiniLM-L6-v2 (quick profile)")
+    parser.add_argument("--fp16", action="store_true",
+                        help="also run our setting in fp16 with a GradScaler instead of bf16 (same batch, same rest)")
     args = parser.parse_args()
 
     if args.save_lengths:
@@ -271,7 +299,7 @@ def main() -> None:
         print(f"wrote {len(saved)} window lengths (mean {saved.mean():.1f}, max {saved.max()}) to {args.save_lengths}")
         return
     device = torch.device(args.device if torch.cuda.is_available() or args.device == "cpu" else "cpu")
-    config = DistilBertConfig(vocab_size=VOCAB_SIZE, pad_token_id=PAD_ID)
+    config = SHAPES[args.shape]()
     if device.type != "cuda":
         if not args.allow_cpu:
             raise SystemExit("gpu_training.py measures GPU training throughput and no CUDA device is available. "
@@ -279,8 +307,7 @@ def main() -> None:
                              "(a tiny config; the numbers mean nothing).")
         if args.steps > 4 or args.compile:
             raise SystemExit("--allow-cpu is a smoke test: use --steps 4 or fewer, without --compile")
-        config = DistilBertConfig(vocab_size=VOCAB_SIZE, pad_token_id=PAD_ID, dim=32, n_layers=2, n_heads=2,
-                                  hidden_dim=64)
+        config = TINY_SHAPES[args.shape]()
         args.warmup = min(args.warmup, 2)
 
     seeds = Setting("seeds: fp16+scaler, pad 384, b16, eager", torch.float16, True, args.seeds_batch_size,
@@ -298,6 +325,9 @@ def main() -> None:
         if args.compile:
             settings.append(dataclasses.replace(ours, name=f"  + batch {args.batch_size}", compile=False))
     settings.append(ours)
+    if args.fp16:  # bf16 vs fp16 at our batch size: the only change is the precision (and the scaler it needs)
+        settings.append(dataclasses.replace(ours, name=ours.name.replace("ours: bf16", "ours in fp16+scaler"),
+                                            dtype=torch.float16, scaler=True))
     if args.lengths_file:
         dev_lengths = np.load(args.lengths_file).astype(np.int64)
     else:
@@ -316,8 +346,7 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
           f"transformers {transformers.__version__}, python {platform.python_version()}; device: {device} ({gpu})"
           + (f", CUDA {torch.version.cuda}" if device.type == "cuda" else ""))
-    print(f"model: DistilBERT QA, dim {config.dim}, {config.n_layers} layers, vocab {config.vocab_size}, "
-          f"{n_params / 1e6:.1f}M parameters; windows: {len(dev_lengths)} SQuAD v1.1 dev windows (mean "
+    print(f"model: {describe(config)}, {n_params / 1e6:.1f}M parameters; windows: {len(dev_lengths)} SQuAD v1.1 dev windows (mean "
           f"{dev_lengths.mean():.0f} tokens, median {np.median(dev_lengths):.0f}), {args.epoch_features} drawn per "
           f"epoch; {args.steps} timed steps per setting, after untimed warm-up steps covering every timed width "
           f"(at least {args.warmup}; their time, compilation included, in 'warm-up s')")
@@ -334,8 +363,11 @@ def main() -> None:
         print(f"{s.name:<48} {rate:9.1f} {rate / base:5.2f}x {real_rate:11.0f} {fed_rate:10.0f} "
               f"{1 - r['real'] / r['fed']:6.1%} {mfu:6.1%} {epoch_minutes:9.1f} {peak} {r['loss']:7.3f} "
               f"{r['warm_seconds']:9.1f} " + (f"{r['busy']:8.0%}" if r["busy"] is not None else f"{'-':>8}"))
-    ours_rate = results[-1]["samples"] / results[-1]["seconds"]
+    ours_rate = results[settings.index(ours)]["samples"] / results[settings.index(ours)]["seconds"]
     print(f"ours vs seeds: {ours_rate / base:.2f}x samples/s (target >= 4x)")
+    if args.fp16:
+        fp16_rate = results[-1]["samples"] / results[-1]["seconds"]
+        print(f"ours, bf16 vs fp16+scaler: {ours_rate / fp16_rate:.2f}x samples/s")
 
 
 if __name__ == "__main__":

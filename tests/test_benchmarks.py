@@ -101,6 +101,12 @@ def test_gpu_training_cpu_smoke_with_saved_lengths(data_dir, tmp_path):
     rows = [line for line in out.splitlines() if line.startswith(("seeds:", "  +", "ours:"))]
     assert len(rows) == 5  # seeds, three cumulative changes, ours
     assert "ours vs seeds:" in out
+    out = run_script("gpu_training.py", "--allow-cpu", "--steps", "2", "--lengths-file", str(lengths), "--shape",
+                     "minilm", "--fp16", "--epoch-features", "2000", data_dir=data_dir)
+    assert "model: BERT QA, hidden 32, 2 layers, vocab 30522" in out  # the quick encoder's shape, made tiny
+    settings = [line.split(",")[0] for line in out.splitlines() if line.startswith(("seeds:", "ours")) and "  " in line]
+    assert settings == ["seeds: fp16+scaler", "ours: bf16", "ours in fp16+scaler"]
+    assert "ours, bf16 vs fp16+scaler:" in out
 
 
 @pytest.mark.slow
