@@ -14,6 +14,9 @@ AdamW's state), the memory held between steps (weights and AdamW state), the pea
 memory saved and the time it costs. Both variants start from the same weights with the same dropout seed, so their
 first-step losses must agree (checkpointing recomputes the same forward); the script exits with status 1 if not.
 
+``--shape converted`` measures the quick profile's long-document model instead: all-MiniLM-L6-v2 made into a
+Longformer by ``qa_tutorial.models.longformer_from_bert`` (6 layers, hidden 384, window 256, 4,097 positions).
+
 On CUDA the full-size model runs under ``--precision`` autocast (default bf16; fp32 and fp16 also offered). On a
 CPU the script runs a smoke test with a tiny config (2 layers, hidden 64, window 64, 512 tokens), with no memory
 figures (they need CUDA), unless ``--full-size`` asks for the real shape there.
@@ -48,6 +51,15 @@ def base_config() -> LongformerConfig:
                             pad_token_id=PAD, bos_token_id=BOS, eos_token_id=EOS, sep_token_id=EOS)
 
 
+def converted_config() -> LongformerConfig:
+    """The quick profile's long-document model: all-MiniLM-L6-v2 made into a Longformer by
+    ``qa_tutorial.models.longformer_from_bert`` with ``LONGFORMER_SETTINGS`` (4,096 tokens, window 256)."""
+    return LongformerConfig(vocab_size=30522, hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
+                            intermediate_size=1536, type_vocab_size=2, max_position_embeddings=4096 + 0 + 1,
+                            attention_window=[256] * 6, pad_token_id=0, bos_token_id=101, eos_token_id=102,
+                            sep_token_id=102)
+
+
 def tiny_config() -> LongformerConfig:
     return LongformerConfig(vocab_size=1000, max_position_embeddings=514, attention_window=64, type_vocab_size=1,
                             hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128,
@@ -59,7 +71,8 @@ def make_inputs(config: LongformerConfig, length: int, global_tokens: int, devic
     generator = torch.Generator().manual_seed(0)
     question = global_tokens - 2  # <s> + question + </s> = global_tokens
     ids = torch.randint(10, config.vocab_size, (1, length), generator=generator)
-    ids[0, 0], ids[0, question + 1], ids[0, question + 2], ids[0, -1] = BOS, EOS, EOS, EOS
+    bos, eos = config.bos_token_id, config.eos_token_id
+    ids[0, 0], ids[0, question + 1], ids[0, question + 2], ids[0, -1] = bos, eos, eos, eos
     glob = torch.zeros(1, length, dtype=torch.long)
     glob[0, :global_tokens] = 1
     context_start, context_end = question + 3, length - 2
@@ -129,6 +142,8 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--full-size", action="store_true",
                         help="the real shape even on a CPU (slow, needs many GB of RAM)")
+    parser.add_argument("--shape", choices=("base", "converted"), default="base",
+                        help="longformer-base-4096 (full profile) or the quick profile's converted MiniLM")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -137,13 +152,14 @@ def main() -> None:
 
     device = torch.device(args.device)
     full = device.type == "cuda" or args.full_size
-    config = base_config() if full else tiny_config()
+    config = (base_config() if args.shape == "base" else converted_config()) if full else tiny_config()
     length = args.length or (4096 if full else 512)
     window = config.attention_window if isinstance(config.attention_window, int) else max(config.attention_window)
     if length % window:
         parser.error(f"--length must be a multiple of the attention window {window}")
-    if length > config.max_position_embeddings - 2:
-        parser.error(f"--length {length} exceeds the model's {config.max_position_embeddings - 2} positions")
+    positions = config.max_position_embeddings - config.pad_token_id - 1  # position ids start after the pad id
+    if length > positions:
+        parser.error(f"--length {length} exceeds the model's {positions} positions")
     precision = args.precision or ("bf16" if device.type == "cuda" else "fp32")
     dtype = DTYPES[precision]
     inputs = make_inputs(config, length, args.global_tokens, device)

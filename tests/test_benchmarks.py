@@ -123,3 +123,7 @@ def test_gpu_training_refuses_without_cuda_unless_asked(data_dir):
 def test_longformer_checkpointing_same_loss(data_dir):
     out = run_script("longformer_memory.py", "--device", "cpu", "--repeat", "1", data_dir=data_dir)
     assert "same first-step loss with and without checkpointing: True" in out
+    out = run_script("longformer_memory.py", "--device", "cpu", "--repeat", "1", "--full-size", "--shape", "converted",
+                     "--length", "512", data_dir=data_dir)
+    assert "6 layers, hidden 384, window 256, vocab 30522, 26.6M parameters" in out  # longformer_from_bert's MiniLM
+    assert "same first-step loss with and without checkpointing: True" in out
