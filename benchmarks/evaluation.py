@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the reference loop lives beside the p
 
 from reference_qa import reference_postprocess
 
+from qa_tutorial.book.padding_costs import batch_widths
 from qa_tutorial.checkpoints import load_qa_model
 from qa_tutorial.data import load_squad
 from qa_tutorial.features import prepare_eval_features
@@ -51,13 +52,6 @@ def timed(fn, *args, **kwargs):
     start = time.perf_counter()
     result = fn(*args, **kwargs)
     return time.perf_counter() - start, result
-
-
-def fed_tokens(lengths: np.ndarray, batch_size: int, order: np.ndarray) -> int:
-    """Tokens the model computes when ``order``'s windows go in batches, each padded to its longest."""
-    ordered = lengths[order]
-    return int(sum(ordered[i:i + batch_size].max() * len(ordered[i:i + batch_size])
-                   for i in range(0, len(ordered), batch_size)))
 
 
 def seeds_way(model, tokenizer, columns: dict, batch_size: int) -> tuple[dict, dict, dict]:
@@ -84,7 +78,9 @@ def package_way(model, tokenizer, columns: dict, batch_size: int) -> tuple[dict,
     seconds["scoring"], _ = timed(score_answers, decoded.predictions, columns)
     seconds["decoding"] = both - seconds["scoring"]
     lengths = np.fromiter(map(len, features["input_ids"]), dtype=np.int64)
-    fed = fed_tokens(lengths, batch_size, np.argsort(lengths, kind="stable"))
+    order = np.argsort(lengths, kind="stable")  # predict_logits' batches: windows of similar lengths
+    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    fed = int(sum(width * len(batch) for width, batch in zip(batch_widths(lengths, batches, "dynamic"), batches)))
     return seconds, decoded.predictions, {**metrics, "windows": len(lengths), "fed": fed, "real": int(lengths.sum()),
                                           "start_logits": start, "lengths": lengths}
 
